@@ -1,0 +1,72 @@
+/**
+ * The store port. Every method is async so that a PostgreSQL implementation can satisfy it;
+ * the SQLite implementation (store/sqlite) is the embedded default.
+ */
+
+/** A child process the runtime started, recorded so that a restarted Augur can stop orphans. */
+export interface ProcessRecord {
+  readonly pid: number;
+  readonly service: string;
+  readonly revision: string;
+  readonly replica: number;
+  readonly port: number;
+  /** Process start time from /proc/PID/stat (clock ticks since boot): guards against PID reuse. */
+  readonly startTicks: number;
+  /** Identifies the Augur run that started it. */
+  readonly owner: string;
+  readonly startedAt: number;
+}
+
+/** The traffic split the router applies for one service, so that no weight goes unrecorded. */
+export interface TrafficRecord {
+  readonly service: string;
+  readonly canaryRevision: string | null;
+  /** Canary weight in basis points (0..10,000). */
+  readonly canaryWeight: number;
+  readonly updatedAt: number;
+}
+
+/** One minute of aggregated metrics for a service × revision. */
+export interface MetricMinute {
+  readonly service: string;
+  readonly revision: string;
+  /** Start of the minute, ms since epoch, aligned to 60,000. */
+  readonly minute: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly latencyP50Ms: number | null;
+  readonly latencyP95Ms: number | null;
+  readonly latencyP99Ms: number | null;
+  readonly latencyMeanMs: number | null;
+  /** CPU cores used on average over the minute by the revision's processes. */
+  readonly cpuCores: number | null;
+  readonly rssBytes: number | null;
+  /** Serialized DDSketch of latencies (ms), so that minutes can be merged later. */
+  readonly sketch: Uint8Array | null;
+}
+
+export interface MetricHistoryQuery {
+  readonly service?: string;
+  readonly revision?: string;
+  readonly from?: number;
+  readonly to?: number;
+}
+
+export interface Store {
+  readonly kind: string;
+
+  recordProcess(record: ProcessRecord): Promise<void>;
+  forgetProcess(pid: number): Promise<void>;
+  listProcesses(): Promise<ProcessRecord[]>;
+
+  saveTraffic(record: TrafficRecord): Promise<void>;
+  listTraffic(): Promise<TrafficRecord[]>;
+
+  saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void>;
+  metricHistory(query: MetricHistoryQuery): Promise<MetricMinute[]>;
+
+  /** Schema version after migrations. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
