@@ -19,7 +19,10 @@ export interface RevisionConfig {
   /** argv; the first element is the executable. Relative paths resolve from `cwd`. */
   readonly command: readonly string[];
   readonly env: Readonly<Record<string, string>>;
-  /** Working directory of the processes: the directory of the file that declared the application. */
+  /**
+   * Working directory of the processes: the directory Augur loaded the configuration from
+   * (`LoadOptions.cwd`, else the process's working directory), as absolute path.
+   */
   readonly cwd: string;
 }
 

@@ -1,0 +1,88 @@
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+export interface LoadFigures {
+  readonly requests: number;
+  readonly errors: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+function figures(latencies: number[], errors: number, elapsedMs: number): LoadFigures {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requests: latencies.length,
+    errors,
+    rps: (latencies.length / elapsedMs) * 1000,
+    p50Ms: quantile(sorted, 0.5),
+    p99Ms: quantile(sorted, 0.99),
+  };
+}
+
+function once(agent: Agent, port: number): Promise<{ ms: number; ok: boolean }> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ ms: performance.now() - start, ok: res.statusCode === 200 }));
+    });
+    req.on('error', () => resolve({ ms: performance.now() - start, ok: false }));
+    req.end();
+  });
+}
+
+/** Open-loop load at a fixed rate for a bounded time: latency is measured from the scheduled send. */
+export async function fixedRate(port: number, rate: number, durationMs: number): Promise<LoadFigures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  const total = Math.floor((rate * durationMs) / 1000);
+  for (let sent = 0; sent < total;) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000));
+    for (; sent < due; sent++) {
+      pending.push(
+        once(agent, port).then((r) => {
+          latencies.push(r.ms);
+          if (!r.ok) errors++;
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await Promise.all(pending);
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return figures(latencies, errors, elapsed);
+}
+
+/** Closed-loop load with `concurrency` requests in flight for a bounded time: the throughput ceiling. */
+export async function maxThroughput(
+  port: number,
+  concurrency: number,
+  durationMs: number,
+): Promise<LoadFigures> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < deadline) {
+      const r = await once(agent, port);
+      latencies.push(r.ms);
+      if (!r.ok) errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - start;
+  agent.destroy();
+  return figures(latencies, errors, elapsed);
+}

@@ -1,0 +1,88 @@
+/**
+ * npm run bench:proxy — the same bounded load straight to an upstream and through the builtin
+ * router, in one run. Targets: p99 overhead ≤ 1 ms at 2,000 req/s; router throughput ≥ 50% of direct.
+ * Writes bench/results/proxy.json.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixedRate, maxThroughput } from './http-load.js';
+import type { LoadFigures } from './http-load.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const parts = join(here, 'proxy-parts.js');
+const RATE = Number(process.env.BENCH_RATE ?? 2000);
+const RATE_MS = Number(process.env.BENCH_RATE_MS ?? 10_000);
+const MAX_MS = Number(process.env.BENCH_MAX_MS ?? 5_000);
+const CONCURRENCY = 64;
+
+function startPart(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [parts, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((res, rej) => {
+    child.once('exit', (code) => rej(new Error(`${args[0]} exited with ${String(code)}`)));
+    child.stdout?.once('data', (chunk: Buffer) => res({ child, port: Number(chunk.toString().trim()) }));
+  });
+}
+
+async function measure(port: number): Promise<{ rate: LoadFigures; max: LoadFigures }> {
+  await fixedRate(port, 500, 1_000); // warm-up: JIT, keep-alive pools
+  const rate = await fixedRate(port, RATE, RATE_MS);
+  const max = await maxThroughput(port, CONCURRENCY, MAX_MS);
+  return { rate, max };
+}
+
+const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
+
+const upstream = await startPart(['upstream']);
+const router = await startPart(['router', String(upstream.port)]);
+try {
+  process.stderr.write(
+    `bench:proxy: ${RATE} req/s for ${RATE_MS / 1000} s, then ${CONCURRENCY} in flight for ${MAX_MS / 1000} s, each path\n`,
+  );
+  const direct = await measure(upstream.port);
+  const builtin = await measure(router.port);
+  const summary = (m: { rate: LoadFigures; max: LoadFigures }) => ({
+    rps: round(m.max.rps, 0),
+    p50Ms: round(m.rate.p50Ms),
+    p99Ms: round(m.rate.p99Ms),
+    atRate: { rps: round(m.rate.rps, 0), requests: m.rate.requests, errors: m.rate.errors },
+    maxThroughput: { p50Ms: round(m.max.p50Ms), p99Ms: round(m.max.p99Ms), errors: m.max.errors },
+  });
+  const result = {
+    rate: RATE,
+    direct: summary(direct),
+    builtin: summary(builtin),
+    overheadP99Ms: round(builtin.rate.p99Ms - direct.rate.p99Ms),
+    throughputRatio: round(builtin.max.rps / direct.max.rps),
+    targets: { overheadP99Ms: 1, throughputRatio: 0.5 },
+  };
+  const pass = {
+    overhead: result.overheadP99Ms <= 1,
+    throughput: result.throughputRatio >= 0.5,
+  };
+  const out = resolve('bench/results/proxy.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ ...result, pass, measuredAt: new Date().toISOString() }, null, 2)}\n`,
+  );
+  const row = (name: string, s: ReturnType<typeof summary>) =>
+    `${name.padEnd(8)} ${String(s.rps).padStart(9)} ${s.p50Ms.toFixed(3).padStart(10)} ${s.p99Ms.toFixed(3).padStart(10)}`;
+  process.stdout.write(
+    [
+      `path     max req/s  p50 ms@${RATE}  p99 ms@${RATE}`,
+      row('direct', result.direct),
+      row('builtin', result.builtin),
+      '',
+      `p99 overhead at ${RATE} req/s: ${result.overheadP99Ms.toFixed(3)} ms (target ≤ 1 ms): ${pass.overhead ? 'PASS' : 'FAIL'}`,
+      `throughput ratio: ${result.throughputRatio.toFixed(3)} (target ≥ 0.5): ${pass.throughput ? 'PASS' : 'FAIL'}`,
+      `written to ${out}`,
+      '',
+    ].join('\n'),
+  );
+} finally {
+  upstream.child.kill('SIGTERM');
+  router.child.kill('SIGTERM');
+}

@@ -1,0 +1,58 @@
+/** The shape every CLI command has: one typed table of flags, a run function, its help text. */
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  readonly description: string;
+  /** Shown in --help, e.g. "PCT" for --weight PCT. */
+  readonly value?: string;
+  readonly default?: string | boolean;
+}
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTty: boolean;
+}
+
+export interface CommandContext {
+  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly positionals: readonly string[];
+  readonly io: Io;
+  /** Aborted on Ctrl-C / SIGTERM: long-running commands stop cleanly. */
+  readonly signal: AbortSignal;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  /** e.g. "FILE… [--json]" */
+  readonly usage: string;
+  readonly description?: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly positionals: { readonly min: number; readonly max: number; readonly name: string };
+  readonly examples?: readonly string[];
+  run(ctx: CommandContext): Promise<number>;
+}
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  interrupted: 130,
+} as const;
+
+export function stringOption(ctx: CommandContext, name: string): string | undefined {
+  const v = ctx.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(ctx: CommandContext, name: string): boolean {
+  return ctx.values[name] === true;
+}
+
+/** A usage error: printed with the command's usage line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}

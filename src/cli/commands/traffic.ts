@@ -1,0 +1,52 @@
+import type { TrafficSplit } from '../../router/router.js';
+import type { Command } from '../command.js';
+import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { callServer } from '../client.js';
+import { loadFiles } from '../config-files.js';
+
+export const traffic: Command = {
+  name: 'traffic',
+  summary: 'Set a manual traffic split on a running application (starts the revision if needed).',
+  usage: 'FILE… --service S --revision R --weight PCT [--json]',
+  description:
+    "Sends PCT percent of service S's traffic (steps of 0.01) to revision R, the rest to the stable\n" +
+    'revision. Naming the stable revision (or --weight 0) removes the canary. The split is recorded\n' +
+    'before it is applied and survives a restart of `augur up`.',
+  options: {
+    service: { type: 'string', value: 'S', description: 'service to split' },
+    revision: { type: 'string', value: 'R', description: 'revision receiving the weight' },
+    weight: { type: 'string', value: 'PCT', description: 'percent of traffic, 0..100 in steps of 0.01' },
+    json: { type: 'boolean', description: 'machine-readable output' },
+  },
+  positionals: { min: 1, max: Infinity, name: 'FILE' },
+  examples: ['augur traffic examples/shop/augur.yaml --service cart --revision v2 --weight 1'],
+  async run(ctx) {
+    const service = stringOption(ctx, 'service');
+    const revision = stringOption(ctx, 'revision');
+    const weightText = stringOption(ctx, 'weight');
+    if (service === undefined || revision === undefined || weightText === undefined) {
+      throw new UsageError('--service, --revision and --weight are required');
+    }
+    const weight = Number(weightText);
+    if (!Number.isFinite(weight) || weight < 0 || weight > 100) {
+      throw new UsageError(`--weight must be a percentage in [0, 100], got "${weightText}"`);
+    }
+    if (Math.abs(Math.round(weight * 100) - weight * 100) > 1e-6) {
+      throw new UsageError(`--weight is limited to steps of 0.01%, got "${weightText}"`);
+    }
+    const config = await loadFiles(ctx.positionals);
+    const split = await callServer<TrafficSplit>(
+      config.application.stateDir,
+      'PUT',
+      `/api/v1/services/${encodeURIComponent(service)}/traffic`,
+      { revision, weight },
+    );
+    if (flag(ctx, 'json')) {
+      ctx.io.out(`${JSON.stringify(split)}\n`);
+    } else {
+      const canary = split.canary === null ? 'no canary' : `${split.canaryWeight / 100}% → ${split.canary}`;
+      ctx.io.out(`${split.service}: ${canary}, ${(10_000 - split.canaryWeight) / 100}% → ${split.stable}\n`);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,39 @@
+import type { Command } from '../command.js';
+import { EXIT, stringOption } from '../command.js';
+import { loadFiles } from '../config-files.js';
+import { addresses, serve, waitForAbort } from '../serve.js';
+
+export const up: Command = {
+  name: 'up',
+  summary: 'Run the application: its revisions as processes, the builtin router and metrics.',
+  usage: 'FILE… [--api-port N]',
+  description:
+    "Starts every service's stable revision (replicas as child processes, logs under the state\n" +
+    "directory), opens the builtin router on each service's port, collects metrics, and serves a\n" +
+    'control API on 127.0.0.1 used by `augur traffic` and `augur metrics`. Traffic splits set earlier\n' +
+    'are restored. Ctrl-C stops everything cleanly; processes left by a killed run are stopped at start.',
+  options: {
+    'api-port': {
+      type: 'string',
+      value: 'N',
+      description: 'port of the control API on 127.0.0.1 (0 = any free port)',
+      default: '0',
+    },
+  },
+  positionals: { min: 1, max: Infinity, name: 'FILE' },
+  examples: ['augur up examples/shop/augur.yaml'],
+  async run(ctx) {
+    const config = await loadFiles(ctx.positionals, { checkPorts: true });
+    const apiPort = Number(stringOption(ctx, 'api-port') ?? '0');
+    const serving = await serve(config.application, ctx.io, { apiPort });
+    ctx.io.out(
+      `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`,
+    );
+    ctx.io.out('Press Ctrl-C to stop.\n');
+    await waitForAbort(ctx.signal);
+    ctx.io.err('stopping…\n');
+    await serving.stop();
+    ctx.io.err('stopped: no process left running\n');
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { isLoopbackHost, loopbackTarget } from './target.js';
+
+describe('loopback targets', () => {
+  it.each([
+    'localhost',
+    'LOCALHOST',
+    'localhost.',
+    '127.0.0.1',
+    '127.1.2.3',
+    '127.255.255.255',
+    '[::1]',
+    '::1',
+  ])('accepts %s', (host) => expect(isLoopbackHost(host)).toBe(true));
+
+  it.each([
+    'example.com',
+    '10.0.0.1',
+    '128.0.0.1',
+    '0.0.0.0',
+    '[::]',
+    '[::2]',
+    '127.0.0.1.nip.io',
+    'localhost.example.com',
+    '',
+  ])('refuses %s', (host) => expect(isLoopbackHost(host)).toBe(false));
+
+  it('reads the host the way the URL parser does', () => {
+    expect(loopbackTarget('http://127.1:8080/x').hostname).toBe('127.0.0.1');
+    expect(loopbackTarget('http://[::1]:8080/').hostname).toBe('[::1]');
+    expect(() => loopbackTarget('http://2130706433/')).not.toThrow(); // 127.0.0.1 as one number
+    expect(() => loopbackTarget('http://user@example.com/')).toThrow(
+      expect.objectContaining({ code: 'LOAD_TARGET_NOT_LOOPBACK' }) as Error,
+    );
+  });
+
+  it('refuses what is not an http URL', () => {
+    expect(() => loopbackTarget('127.0.0.1:8080')).toThrow(
+      expect.objectContaining({ code: 'LOAD_TARGET_INVALID' }) as Error,
+    );
+    expect(() => loopbackTarget('https://127.0.0.1/')).toThrow(
+      expect.objectContaining({ code: 'LOAD_TARGET_INVALID' }) as Error,
+    );
+  });
+});

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { AugurError } from '../core/errors.js';
+import type { ApplicationConfig } from '../config/types.js';
+import { BuiltinMetrics } from '../metrics/builtin/index.js';
+import type { MetricsProvider } from '../metrics/provider.js';
+import { BuiltinRouter } from '../router/builtin/builtin-router.js';
+import type { Endpoint, TrafficSplit } from '../router/router.js';
+import { validateSplit } from '../router/router.js';
+import { stopOrphans } from '../runtime/process/orphans.js';
+import { ProcessRuntime } from '../runtime/process/process-runtime.js';
+import { StateLock } from '../runtime/process/state-lock.js';
+import type { InstanceInfo, RuntimeEvent } from '../runtime/runtime.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/store.js';
+import { calleesFirst, serviceUrls } from './service-env.js';
+
+export type DataPlaneEvent =
+  | RuntimeEvent
+  | { readonly type: 'listening'; readonly service: string; readonly address: Endpoint }
+  | { readonly type: 'traffic'; readonly split: TrafficSplit; readonly restored: boolean }
+  | { readonly type: 'metrics-error'; readonly message: string };
+
+export interface DataPlaneOptions {
+  readonly app: ApplicationConfig;
+  readonly onEvent?: (event: DataPlaneEvent) => void;
+  readonly clock?: Clock;
+  /** Address the service listeners bind; loopback by default. */
+  readonly host?: string;
+  /** Test hook: replaces the configured service ports (0 = any free port). */
+  readonly portOverride?: (service: string) => number;
+  readonly runtime?: { readonly readyTimeoutMs?: number; readonly graceMs?: number };
+}
+
+/**
+ * The embedded data plane of one application: the process runtime running its revisions, the
+ * builtin router listening on each service's port, and the builtin metrics fed by the router,
+ * all over one store and state directory. Traffic splits are recorded in the store before they
+ * are applied, and restored on start, so no weight is ever left where nothing records it.
+ */
+export class DataPlane {
+  readonly store: Store;
+  readonly metrics: BuiltinMetrics;
+  readonly router: BuiltinRouter;
+  readonly runtime: ProcessRuntime;
+  private readonly lock: StateLock;
+  private readonly app: ApplicationConfig;
+  private readonly clock: Clock;
+  private readonly emit: (event: DataPlaneEvent) => void;
+  private stopped = false;
+
+  private constructor(options: DataPlaneOptions, lock: StateLock, store: Store, owner: string) {
+    this.app = options.app;
+    this.lock = lock;
+    this.store = store;
+    this.clock = options.clock ?? systemClock;
+    this.emit = options.onEvent ?? (() => undefined);
+    const host = options.host ?? '127.0.0.1';
+    this.metrics = new BuiltinMetrics({
+      clock: this.clock,
+      store,
+      processes: { processes: () => this.runtime.processes() },
+      onError: (error: Error) => this.emit({ type: 'metrics-error', message: error.message }),
+    });
+    this.router = new BuiltinRouter({
+      host,
+      observer: this.metrics,
+      services: Object.values(this.app.services).map((s) => ({
+        name: s.name,
+        port: options.portOverride?.(s.name) ?? s.port,
+        stable: s.stable,
+        timeoutMs: s.policies.timeoutMs,
+        entrypoint: s.name === this.app.entrypoint,
+      })),
+    });
+    this.runtime = new ProcessRuntime({
+      stateDir: this.app.stateDir,
+      store,
+      owner,
+      sharedEnv: {},
+      observer: { onRuntimeEvent: (event) => this.onRuntimeEvent(event) },
+      clock: this.clock,
+      ...(options.runtime?.readyTimeoutMs !== undefined
+        ? { readyTimeoutMs: options.runtime.readyTimeoutMs }
+        : {}),
+      ...(options.runtime?.graceMs !== undefined ? { graceMs: options.runtime.graceMs } : {}),
+    });
+  }
+
+  /**
+   * Takes the state directory's lock, stops orphans of a previous run, opens the listeners,
+   * starts every stable revision (callees first), and restores recorded canary splits.
+   */
+  static async start(options: DataPlaneOptions): Promise<DataPlane> {
+    const app = options.app;
+    const lock = new StateLock(app.stateDir);
+    lock.acquire();
+    let store: Store | null = null;
+    let plane: DataPlane | null = null;
+    try {
+      store = openStore(app.store.url);
+      const owner = `${process.pid}-${randomBytes(4).toString('hex')}`;
+      await stopOrphans(store, app.stateDir, owner, {
+        onRuntimeEvent: (event) => options.onEvent?.(event),
+      });
+      plane = new DataPlane(options, lock, store, owner);
+      await plane.open(options.host ?? '127.0.0.1');
+      return plane;
+    } catch (error) {
+      if (plane !== null) await plane.stop();
+      else {
+        await store?.close();
+        lock.release();
+      }
+      throw error;
+    }
+  }
+
+  private async open(host: string): Promise<void> {
+    await this.router.start();
+    const ports = new Map<string, number>();
+    for (const name of Object.keys(this.app.services)) {
+      const address = this.router.address(name);
+      ports.set(name, address.port);
+      this.emit({ type: 'listening', service: name, address });
+    }
+    this.runtime.setSharedEnv(serviceUrls(this.app, host, ports));
+    this.metrics.start();
+    for (const name of calleesFirst(this.app)) {
+      const service = this.service(name);
+      await this.runtime.start(service, service.stable);
+    }
+    for (const record of await this.store.listTraffic()) {
+      const service = this.app.services[record.service];
+      if (service === undefined || record.canaryRevision === null) continue;
+      if (service.revisions[record.canaryRevision] === undefined) continue;
+      const split: TrafficSplit = {
+        service: record.service,
+        stable: service.stable,
+        canary: record.canaryRevision,
+        canaryWeight: record.canaryWeight,
+      };
+      if (split.canaryWeight > 0) await this.runtime.start(service, record.canaryRevision);
+      await this.router.setSplit(split);
+      this.emit({ type: 'traffic', split, restored: true });
+    }
+  }
+
+  /** Sends `weight` basis points of a service's traffic to `revision` (starting it if needed). */
+  async setTraffic(serviceName: string, revision: string, weight: number): Promise<TrafficSplit> {
+    const service = this.service(serviceName);
+    if (service.revisions[revision] === undefined) {
+      throw new AugurError(
+        'UNKNOWN_REVISION',
+        `service ${serviceName} has no revision "${revision}" (known: ${Object.keys(service.revisions).join(', ')})`,
+      );
+    }
+    const split: TrafficSplit =
+      revision === service.stable
+        ? { service: serviceName, stable: service.stable, canary: null, canaryWeight: 0 }
+        : { service: serviceName, stable: service.stable, canary: revision, canaryWeight: weight };
+    const problem = validateSplit(split);
+    if (problem !== null) throw new AugurError('SPLIT_INVALID', problem);
+    if (split.canary !== null && split.canaryWeight > 0) await this.runtime.start(service, split.canary);
+    await this.store.saveTraffic({
+      service: serviceName,
+      canaryRevision: split.canary,
+      canaryWeight: split.canaryWeight,
+      updatedAt: this.clock.now(),
+    });
+    await this.router.setSplit(split);
+    this.emit({ type: 'traffic', split, restored: false });
+    return split;
+  }
+
+  async splits(): Promise<TrafficSplit[]> {
+    return Promise.all(Object.keys(this.app.services).map((name) => this.router.getSplit(name)));
+  }
+
+  instances(): InstanceInfo[] {
+    return this.runtime.instances();
+  }
+
+  get application(): ApplicationConfig {
+    return this.app;
+  }
+
+  get provider(): MetricsProvider {
+    return this.metrics;
+  }
+
+  /** Stops listening, stops every process, flushes metrics, closes the store, releases the lock. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.router.close();
+    await this.runtime.stopAll();
+    await this.metrics.stop();
+    await this.store.close();
+    this.lock.release();
+  }
+
+  private service(name: string): ApplicationConfig['services'][string] {
+    const service = this.app.services[name];
+    if (service === undefined)
+      throw new AugurError('UNKNOWN_SERVICE', `application ${this.app.name} has no service "${name}"`);
+    return service;
+  }
+
+  private onRuntimeEvent(event: RuntimeEvent): void {
+    if (event.type === 'ready' || event.type === 'crashed' || event.type === 'stopped') {
+      void this.router.setEndpoints(
+        event.service,
+        event.revision,
+        this.runtime.endpoints(event.service, event.revision),
+      );
+    }
+    this.emit(event);
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Versioned schema migrations. Append only: a migration that shipped is never edited, so every
+ * database can be brought forward from whatever version it is at.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'processes, traffic and metric history',
+    sql: `
+      CREATE TABLE processes (
+        pid INTEGER PRIMARY KEY,
+        service TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        replica INTEGER NOT NULL,
+        port INTEGER NOT NULL,
+        start_ticks INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        started_at INTEGER NOT NULL
+      );
+      CREATE TABLE traffic (
+        service TEXT PRIMARY KEY,
+        canary_revision TEXT,
+        canary_weight INTEGER NOT NULL CHECK (canary_weight BETWEEN 0 AND 10000),
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE metric_minutes (
+        service TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        errors INTEGER NOT NULL,
+        timeouts INTEGER NOT NULL,
+        latency_p50_ms REAL,
+        latency_p95_ms REAL,
+        latency_p99_ms REAL,
+        latency_mean_ms REAL,
+        cpu_cores REAL,
+        rss_bytes REAL,
+        sketch BLOB,
+        PRIMARY KEY (service, revision, minute)
+      );
+      CREATE INDEX metric_minutes_by_time ON metric_minutes (minute);
+    `,
+  },
+];

@@ -1,0 +1,218 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MetricHistoryQuery, MetricMinute, ProcessRecord, Store, TrafficRecord } from '../store.js';
+import { migrations } from './migrations.js';
+
+interface ProcessRow {
+  pid: number;
+  service: string;
+  revision: string;
+  replica: number;
+  port: number;
+  start_ticks: number;
+  owner: string;
+  started_at: number;
+}
+
+interface TrafficRow {
+  service: string;
+  canary_revision: string | null;
+  canary_weight: number;
+  updated_at: number;
+}
+
+interface MetricRow {
+  service: string;
+  revision: string;
+  minute: number;
+  requests: number;
+  errors: number;
+  timeouts: number;
+  latency_p50_ms: number | null;
+  latency_p95_ms: number | null;
+  latency_p99_ms: number | null;
+  latency_mean_ms: number | null;
+  cpu_cores: number | null;
+  rss_bytes: number | null;
+  sketch: Buffer | null;
+}
+
+/** Runs synchronous database work so that its failures reject, as an async store's would. */
+function run<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/** The embedded store: one SQLite file in WAL mode, synchronous underneath an async port. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
+    );
+    const current = this.currentVersion();
+    const apply = this.db.transaction((m: (typeof migrations)[number]) => {
+      this.db.exec(m.sql);
+      this.db
+        .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        .run(m.version, m.name, Date.now());
+    });
+    for (const m of migrations) if (m.version > current) apply.immediate(m);
+  }
+
+  private currentVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as {
+      v: number | null;
+    };
+    return row.v ?? 0;
+  }
+
+  schemaVersion(): Promise<number> {
+    return run(() => this.currentVersion());
+  }
+
+  recordProcess(r: ProcessRecord): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO processes (pid, service, revision, replica, port, start_ticks, owner, started_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(r.pid, r.service, r.revision, r.replica, r.port, r.startTicks, r.owner, r.startedAt);
+    });
+  }
+
+  forgetProcess(pid: number): Promise<void> {
+    return run(() => {
+      this.db.prepare('DELETE FROM processes WHERE pid = ?').run(pid);
+    });
+  }
+
+  listProcesses(): Promise<ProcessRecord[]> {
+    return run(() => this.selectProcesses());
+  }
+
+  private selectProcesses(): ProcessRecord[] {
+    const rows = this.db.prepare('SELECT * FROM processes ORDER BY started_at').all() as ProcessRow[];
+    return rows.map((r) => ({
+      pid: r.pid,
+      service: r.service,
+      revision: r.revision,
+      replica: r.replica,
+      port: r.port,
+      startTicks: r.start_ticks,
+      owner: r.owner,
+      startedAt: r.started_at,
+    }));
+  }
+
+  saveTraffic(r: TrafficRecord): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT OR REPLACE INTO traffic (service, canary_revision, canary_weight, updated_at) VALUES (?, ?, ?, ?)`,
+        )
+        .run(r.service, r.canaryRevision, r.canaryWeight, r.updatedAt);
+    });
+  }
+
+  listTraffic(): Promise<TrafficRecord[]> {
+    return run(() => this.selectTraffic());
+  }
+
+  private selectTraffic(): TrafficRecord[] {
+    const rows = this.db.prepare('SELECT * FROM traffic ORDER BY service').all() as TrafficRow[];
+    return rows.map((r) => ({
+      service: r.service,
+      canaryRevision: r.canary_revision,
+      canaryWeight: r.canary_weight,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void> {
+    return run(() => this.insertMinutes(rows));
+  }
+
+  private insertMinutes(rows: readonly MetricMinute[]): void {
+    const insert = this.db.prepare(
+      `INSERT OR REPLACE INTO metric_minutes (service, revision, minute, requests, errors, timeouts,
+         latency_p50_ms, latency_p95_ms, latency_p99_ms, latency_mean_ms, cpu_cores, rss_bytes, sketch)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.db.transaction(() => {
+      for (const m of rows) {
+        insert.run(
+          m.service,
+          m.revision,
+          m.minute,
+          m.requests,
+          m.errors,
+          m.timeouts,
+          m.latencyP50Ms,
+          m.latencyP95Ms,
+          m.latencyP99Ms,
+          m.latencyMeanMs,
+          m.cpuCores,
+          m.rssBytes,
+          m.sketch === null ? null : Buffer.from(m.sketch),
+        );
+      }
+    })();
+  }
+
+  metricHistory(q: MetricHistoryQuery): Promise<MetricMinute[]> {
+    return run(() => this.selectHistory(q));
+  }
+
+  private selectHistory(q: MetricHistoryQuery): MetricMinute[] {
+    const filters: [string, string | number | undefined][] = [
+      ['service = ?', q.service],
+      ['revision = ?', q.revision],
+      ['minute >= ?', q.from],
+      ['minute < ?', q.to],
+    ];
+    const active = filters.filter((f): f is [string, string | number] => f[1] !== undefined);
+    const where = active.map(([clause]) => clause);
+    const args = active.map(([, value]) => value);
+    const sql = `SELECT * FROM metric_minutes ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY minute, service, revision`;
+    const rows = this.db.prepare(sql).all(...args) as MetricRow[];
+    return rows.map((r) => ({
+      service: r.service,
+      revision: r.revision,
+      minute: r.minute,
+      requests: r.requests,
+      errors: r.errors,
+      timeouts: r.timeouts,
+      latencyP50Ms: r.latency_p50_ms,
+      latencyP95Ms: r.latency_p95_ms,
+      latencyP99Ms: r.latency_p99_ms,
+      latencyMeanMs: r.latency_mean_ms,
+      cpuCores: r.cpu_cores,
+      rssBytes: r.rss_bytes,
+      sketch: r.sketch === null ? null : new Uint8Array(r.sketch),
+    }));
+  }
+
+  close(): Promise<void> {
+    return run(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}

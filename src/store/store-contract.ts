@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { Store } from './store.js';
+
+/**
+ * The conformance suite every Store adapter runs: the same behaviour, whatever the database.
+ * `reopen` returns a store over the same data, to check durability.
+ */
+export function runStoreContract(name: string, open: () => Store, reopen: (() => Store) | null): void {
+  describe(`Store contract: ${name}`, () => {
+    it('applies every migration', async () => {
+      const store = open();
+      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(1);
+      await store.close();
+    });
+
+    it('records, lists and forgets processes', async () => {
+      const store = open();
+      const base = {
+        service: 'cart',
+        revision: 'v1',
+        port: 9000,
+        startTicks: 42,
+        owner: 'run-a',
+        startedAt: 1,
+      };
+      await store.recordProcess({ ...base, pid: 100, replica: 0 });
+      await store.recordProcess({ ...base, pid: 101, replica: 1, startedAt: 2 });
+      expect((await store.listProcesses()).map((p) => p.pid)).toEqual([100, 101]);
+      await store.forgetProcess(100);
+      expect(await store.listProcesses()).toEqual([{ ...base, pid: 101, replica: 1, startedAt: 2 }]);
+      await store.close();
+    });
+
+    it('keeps one traffic record per service, the latest', async () => {
+      const store = open();
+      await store.saveTraffic({ service: 'cart', canaryRevision: 'v2', canaryWeight: 10, updatedAt: 1 });
+      await store.saveTraffic({ service: 'cart', canaryRevision: 'v2', canaryWeight: 500, updatedAt: 2 });
+      await store.saveTraffic({ service: 'catalog', canaryRevision: null, canaryWeight: 0, updatedAt: 3 });
+      expect(await store.listTraffic()).toEqual([
+        { service: 'cart', canaryRevision: 'v2', canaryWeight: 500, updatedAt: 2 },
+        { service: 'catalog', canaryRevision: null, canaryWeight: 0, updatedAt: 3 },
+      ]);
+      await expect(
+        store.saveTraffic({ service: 'x', canaryRevision: 'v2', canaryWeight: 10_001, updatedAt: 4 }),
+      ).rejects.toThrow();
+      await store.close();
+    });
+
+    it('stores metric minutes and filters history', async () => {
+      const store = open();
+      const row = (service: string, minute: number) => ({
+        service,
+        revision: 'v1',
+        minute,
+        requests: 10,
+        errors: 1,
+        timeouts: 0,
+        latencyP50Ms: 1.5,
+        latencyP95Ms: 3,
+        latencyP99Ms: 4,
+        latencyMeanMs: 2,
+        cpuCores: 0.25,
+        rssBytes: 1e6,
+        sketch: new Uint8Array([1, 2, 3]),
+      });
+      await store.saveMetricMinutes([row('cart', 60_000), row('cart', 120_000), row('catalog', 60_000)]);
+      const cart = await store.metricHistory({ service: 'cart', from: 60_000, to: 120_000 });
+      expect(cart).toEqual([row('cart', 60_000)]);
+      expect(await store.metricHistory({})).toHaveLength(3);
+      await store.close();
+    });
+
+    if (reopen !== null) {
+      it('keeps data across a reopen', async () => {
+        const first = open();
+        await first.saveTraffic({ service: 'cart', canaryRevision: 'v2', canaryWeight: 100, updatedAt: 9 });
+        await first.close();
+        const second = reopen();
+        expect(await second.listTraffic()).toContainEqual({
+          service: 'cart',
+          canaryRevision: 'v2',
+          canaryWeight: 100,
+          updatedAt: 9,
+        });
+        await second.close();
+      });
+    }
+  });
+}
