@@ -26,14 +26,17 @@ export interface MetricsReportBody {
   readonly rows: readonly MetricsRow[];
 }
 
-/** Per service × revision over the last `windowMs` of whole seconds: what `augur metrics` prints. */
+/**
+ * Per service × revision over the last `windowMs` up to now, the current second included (so a
+ * request just served is counted): what `augur metrics` prints.
+ */
 export async function metricsReport(
   plane: DataPlane,
   windowMs: number,
   only?: string,
 ): Promise<MetricsReportBody> {
   const now = Date.now();
-  const to = Math.floor(now / 1000) * 1000;
+  const to = Math.floor(now / 1000) * 1000 + 1000;
   const from = to - Math.ceil(windowMs / 1000) * 1000;
   const splits = await plane.splits();
   const rows: MetricsRow[] = [];
@@ -62,7 +65,7 @@ export async function metricsReport(
         weightPercent: weight / 100,
         observedPercent: total > 0 ? (100 * a.requests) / total : null,
         requests: a.requests,
-        rps: a.requests / ((to - from) / 1000),
+        rps: a.requests / ((now - from) / 1000),
         errors: a.errors,
         errorRate: a.errorRate,
         p50Ms: a.latency.p50,

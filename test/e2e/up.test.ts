@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MetricsReportBody } from '../../src/server/metrics-report.js';
+import { augur, Background, hit, processesOf, shopApplication } from './helpers.js';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('augur up, traffic and metrics with the real shop', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-up-'));
+  const stateDir = join(dir, 'state');
+  const file = join(dir, 'shop.yaml');
+  const running: Background[] = [];
+
+  beforeAll(async () => {
+    writeFileSync(file, await shopApplication(stateDir));
+  });
+
+  // A failed test must not leave its Augur (or the services) holding the ports for the next one.
+  afterEach(async () => {
+    for (const b of running.splice(0)) {
+      if (b.child.exitCode === null) {
+        b.child.kill('SIGKILL');
+        await b.exited;
+      }
+    }
+    for (const pid of processesOf(stateDir)) process.kill(-pid, 'SIGKILL');
+    await sleep(100);
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('serves the shop, splits 1% to the canary, survives SIGKILL without orphans, and stops cleanly', async () => {
+    const first = new Background(['up', file]);
+    running.push(first);
+    await first.waitFor(/is up/);
+    const entry = Number(/frontend\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(first.output)?.[1]);
+    expect(processesOf(stateDir)).toHaveLength(5); // 2 frontend + catalog + cart + payments
+
+    const traffic = await augur(['traffic', file, '--service', 'cart', '--revision', 'v2', '--weight', '1']);
+    expect(traffic.stderr).toBe('');
+    expect(traffic.stdout).toMatch(/cart: 1% → v2, 99% → v1/);
+    expect(traffic.code).toBe(0);
+
+    const n = 4000;
+    const statuses = await hit(
+      entry,
+      Array.from({ length: n }, (_, i) => `user-${i}`),
+    );
+    expect(statuses.get(200)).toBe(n);
+
+    const metrics = await augur(['metrics', file, '--service', 'cart', '--json']);
+    expect(metrics.code).toBe(0);
+    const report = JSON.parse(metrics.stdout) as MetricsReportBody;
+    const v1 = report.rows.find((r) => r.revision === 'v1');
+    const v2 = report.rows.find((r) => r.revision === 'v2');
+    expect((v1?.requests ?? 0) + (v2?.requests ?? 0)).toBe(n);
+    const sd = Math.sqrt(n * 0.01 * 0.99);
+    expect(Math.abs((v2?.requests ?? 0) - n * 0.01)).toBeLessThan(4.5 * sd);
+    expect(v2).toMatchObject({ role: 'canary', weightPercent: 1, errors: 0 });
+    const table = await augur(['metrics', file]);
+    expect(table.stdout).toMatch(/cart\s+v2\s+canary\s+1\.00%/);
+
+    // Kill Augur outright: its processes outlive it...
+    const orphans = processesOf(stateDir);
+    expect(orphans).toHaveLength(6); // the canary's replica joined
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(orphans.every(alive)).toBe(true);
+
+    // ...until the next Augur on the same state directory stops them and restores the split.
+    const second = new Background(['up', file]);
+    running.push(second);
+    await second.waitFor(/is up/);
+    expect(second.output).toMatch(/stopped orphan of an earlier run/);
+    expect(orphans.some(alive)).toBe(false);
+    expect(second.output).toMatch(/traffic\s+cart: 1% → v2, 99% → v1 \(restored\)/);
+    const again = await hit(entry, ['after-restart']);
+    expect(again.get(200)).toBe(1);
+
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(second.output).toMatch(/no process left running/);
+    expect(processesOf(stateDir)).toEqual([]);
+  }, 120_000);
+
+  it('refuses a mutation without the admin token', async () => {
+    const b = new Background(['up', file]);
+    running.push(b);
+    await b.waitFor(/control API\s+(http:\S+)/);
+    const api = /control API\s+(http:\S+)/.exec(b.output)?.[1] ?? '';
+    const put = (auth?: string): Promise<Response> =>
+      fetch(`${api}/api/v1/services/cart/traffic`, {
+        method: 'PUT',
+        headers: {
+          'content-type': 'application/json',
+          ...(auth !== undefined ? { authorization: auth } : {}),
+        },
+        body: JSON.stringify({ revision: 'v2', weight: 50 }),
+      });
+    expect((await put()).status).toBe(401);
+    expect((await put('Bearer wrong')).status).toBe(401);
+    const status = (await (await fetch(`${api}/api/v1/status`)).json()) as {
+      services: { name: string; split: { canaryWeight: number } }[];
+    };
+    expect(status.services.find((s) => s.name === 'cart')?.split.canaryWeight).toBe(100);
+    b.child.kill('SIGTERM');
+    expect(await b.exited).toBe(0);
+  }, 60_000);
+
+  it('tells the user when no Augur is running', async () => {
+    const r = await augur(['traffic', file, '--service', 'cart', '--revision', 'v2', '--weight', '5']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no running Augur found .*augur up FILE/);
+  });
+});
