@@ -1,5 +1,5 @@
-import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { RawClient } from './raw-client.js';
 
 export interface LoadFigures {
   readonly requests: number;
@@ -25,21 +25,9 @@ function figures(latencies: number[], errors: number, elapsedMs: number): LoadFi
   };
 }
 
-function once(agent: Agent, port: number): Promise<{ ms: number; ok: boolean }> {
-  const start = performance.now();
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ ms: performance.now() - start, ok: res.statusCode === 200 }));
-    });
-    req.on('error', () => resolve({ ms: performance.now() - start, ok: false }));
-    req.end();
-  });
-}
-
 /** Open-loop load at a fixed rate for a bounded time: latency is measured from the scheduled send. */
 export async function fixedRate(port: number, rate: number, durationMs: number): Promise<LoadFigures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const client = new RawClient(port);
   const latencies: number[] = [];
   let errors = 0;
   const pending: Promise<void>[] = [];
@@ -49,7 +37,7 @@ export async function fixedRate(port: number, rate: number, durationMs: number):
     const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000));
     for (; sent < due; sent++) {
       pending.push(
-        once(agent, port).then((r) => {
+        client.get().then((r) => {
           latencies.push(r.ms);
           if (!r.ok) errors++;
         }),
@@ -59,7 +47,7 @@ export async function fixedRate(port: number, rate: number, durationMs: number):
   }
   await Promise.all(pending);
   const elapsed = performance.now() - start;
-  agent.destroy();
+  client.close();
   return figures(latencies, errors, elapsed);
 }
 
@@ -69,20 +57,20 @@ export async function maxThroughput(
   concurrency: number,
   durationMs: number,
 ): Promise<LoadFigures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const client = new RawClient(port);
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
   const deadline = start + durationMs;
   const worker = async (): Promise<void> => {
     while (performance.now() < deadline) {
-      const r = await once(agent, port);
+      const r = await client.get();
       latencies.push(r.ms);
       if (!r.ok) errors++;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsed = performance.now() - start;
-  agent.destroy();
+  client.close();
   return figures(latencies, errors, elapsed);
 }

@@ -30,8 +30,9 @@ if (role === 'upstream') {
   const store = new SqliteStore(join(dir, 'augur.db'));
   const metrics = new BuiltinMetrics({ store, processes: { processes: () => [] }, onError: () => undefined });
   metrics.start();
+  const noop = { requestStarted: () => undefined, requestEnded: () => undefined };
   const router = new BuiltinRouter({
-    observer: metrics,
+    observer: process.env.BENCH_NO_METRICS === '1' ? noop : metrics,
     services: [{ name: 'bench', port: 0, stable: 'v1', timeoutMs: 5_000, entrypoint: false }],
   });
   await router.start();

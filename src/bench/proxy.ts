@@ -18,8 +18,10 @@ const RATE_MS = Number(process.env.BENCH_RATE_MS ?? 10_000);
 const MAX_MS = Number(process.env.BENCH_MAX_MS ?? 5_000);
 const CONCURRENCY = 64;
 
-function startPart(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [parts, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+function startPart(args: string[], nodeArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, parts, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((res, rej) => {
     child.once('exit', (code) => rej(new Error(`${args[0]} exited with ${String(code)}`)));
     child.stdout?.once('data', (chunk: Buffer) => res({ child, port: Number(chunk.toString().trim()) }));
@@ -36,7 +38,9 @@ async function measure(port: number): Promise<{ rate: LoadFigures; max: LoadFigu
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 
 const upstream = await startPart(['upstream']);
-const router = await startPart(['router', String(upstream.port)]);
+// BENCH_ROUTER_NODE_ARGS (e.g. --cpu-prof) is for profiling the router process.
+const routerNodeArgs = (process.env.BENCH_ROUTER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+const router = await startPart(['router', String(upstream.port)], routerNodeArgs);
 try {
   process.stderr.write(
     `bench:proxy: ${RATE} req/s for ${RATE_MS / 1000} s, then ${CONCURRENCY} in flight for ${MAX_MS / 1000} s, each path\n`,
@@ -57,6 +61,7 @@ try {
     overheadP99Ms: round(builtin.rate.p99Ms - direct.rate.p99Ms),
     throughputRatio: round(builtin.max.rps / direct.max.rps),
     targets: { overheadP99Ms: 1, throughputRatio: 0.5 },
+    client: 'raw keep-alive HTTP/1.1 client (bench/raw-client.ts), 3 processes on 2 cores',
   };
   const pass = {
     overhead: result.overheadP99Ms <= 1,
