@@ -63,7 +63,13 @@ export class BuiltinRouter implements TrafficRouter {
         config,
         split: { service: config.name, stable: config.stable, canary: null, canaryWeight: 0 },
         pools: new Map(),
-        agent: new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256, scheduling: 'lifo', noDelay: true }),
+        agent: new Agent({
+          keepAlive: true,
+          maxSockets: 1024,
+          maxFreeSockets: 256,
+          scheduling: 'lifo',
+          noDelay: true,
+        }),
         server: null,
       });
     }
