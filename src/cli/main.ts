@@ -81,8 +81,9 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     }
     controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP too: a closed terminal must stop the services as cleanly as Ctrl-C does.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, onSignal);
   try {
     return await command.run({ values, positionals: parsed.positionals, io, signal: controller.signal });
   } catch (error) {
@@ -101,7 +102,6 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     io.err(`augur ${command.name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failure;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const s of signals) process.off(s, onSignal);
   }
 }
