@@ -1,0 +1,143 @@
+import type { Step } from './release.js';
+import { isTerminal, releasePhase, requestWeight, startRollback, Transition } from './release.js';
+import type { ReleaseState, ServiceTrack } from './types.js';
+
+export type OperatorCommand =
+  | { readonly type: 'pause'; readonly service?: string }
+  | { readonly type: 'resume'; readonly service?: string }
+  | { readonly type: 'promote'; readonly service?: string }
+  | { readonly type: 'abort' }
+  | { readonly type: 'rollback'; readonly service?: string };
+
+/** An operator's command; `actor` names who gave it, for the audit log. */
+export function command(state: ReleaseState, cmd: OperatorCommand, actor: string, now: number): Step {
+  const t = new Transition(state, now);
+  const service = 'service' in cmd ? cmd.service : undefined;
+  const tracks = t.state.tracks.filter(
+    (tr) => !isTerminal(tr) && (service === undefined || tr.service === service),
+  );
+  t.event(
+    'operator',
+    service ?? null,
+    `${actor}: ${cmd.type}${service !== undefined ? ` ${service}` : ''}`,
+    null,
+    {
+      command: cmd.type,
+      actor,
+    },
+  );
+  for (const track of tracks) {
+    switch (cmd.type) {
+      case 'pause':
+        pause(t, track, actor);
+        break;
+      case 'resume':
+        resume(t, track);
+        break;
+      case 'promote':
+        if (track.phase === 'rolling-back') break;
+        track.phase = 'promoting';
+        for (const tier of track.tiers) if (tier.status !== 'passed') tier.status = 'passed';
+        t.event('decision', track.service, `${track.service} ${track.canary}: promoted by ${actor}`, 'GREEN');
+        t.actions.push({ type: 'make-stable', service: track.service, revision: track.canary });
+        break;
+      case 'abort':
+        t.state.aborted = true;
+        startRollback(t, track, `aborted by ${actor}`);
+        break;
+      case 'rollback':
+        startRollback(t, track, `rolled back by ${actor}`);
+        break;
+    }
+  }
+  return t.done();
+}
+
+function pause(t: Transition, track: ServiceTrack, actor: string): void {
+  if (track.phase !== 'progressing' && track.phase !== 'warning') return;
+  track.phase = 'paused';
+  track.pausedByOperator = true;
+  track.reason = `paused by ${actor}`;
+  const tier = track.tiers[track.tierIndex];
+  if (tier !== undefined) tier.status = 'paused';
+  t.event('paused', track.service, `${track.service}: paused by ${actor}`, 'HOLD');
+}
+
+function resume(t: Transition, track: ServiceTrack): void {
+  if (track.phase !== 'paused' && track.phase !== 'warning') return;
+  track.phase = 'progressing';
+  track.pausedByOperator = false;
+  track.warningSince = null;
+  track.clearSince = null;
+  track.reason = null;
+  const tier = track.tiers[track.tierIndex];
+  if (tier !== undefined) tier.status = 'active';
+  t.event('resumed', track.service, `${track.service}: resumed`);
+}
+
+/** The router confirmed a weight: a rollback completes only here, never before. */
+export function weightApplied(state: ReleaseState, service: string, weight: number, now: number): Step {
+  const t = new Transition(state, now);
+  const track = t.track(service);
+  if (track === undefined) return t.done();
+  track.appliedWeight = weight;
+  t.event('weight-applied', service, `${service}: router applied ${weight / 100}% to ${track.canary}`, null, {
+    weight,
+  });
+  if (track.phase === 'rolling-back' && weight === 0 && track.targetWeight === 0) {
+    track.phase = 'rolled-back';
+    const tier = track.tiers[track.tierIndex];
+    if (tier !== undefined) tier.status = 'rolled-back';
+    t.event('rolled-back', service, `${service} ${track.canary} rolled back: ${track.reason ?? ''}`, 'RED');
+    t.actions.push({
+      type: 'stop-revision',
+      service,
+      revision: track.canary,
+      notBefore: now + t.state.stopCanaryAfterMs,
+    });
+    endIfDone(t);
+  }
+  return t.done();
+}
+
+/** The data plane made the canary the stable revision. */
+export function promotionApplied(state: ReleaseState, service: string, now: number): Step {
+  const t = new Transition(state, now);
+  const track = t.track(service);
+  if (track === undefined || track.phase !== 'promoting') return t.done();
+  track.phase = 'promoted';
+  track.appliedWeight = 10_000;
+  track.targetWeight = 10_000;
+  t.event('promoted', service, `${service} ${track.canary} is now stable`, 'GREEN');
+  endIfDone(t);
+  return t.done();
+}
+
+/** The router refused or failed: recorded; the caller retries with backoff. */
+export function routerFailed(
+  state: ReleaseState,
+  service: string,
+  message: string,
+  attempt: number,
+  now: number,
+): Step {
+  const t = new Transition(state, now);
+  t.event('router-failed', service, `${service}: router failed (attempt ${attempt}): ${message}`, null, {
+    attempt,
+  });
+  return t.done();
+}
+
+/** Re-issues the weight the controller wants, e.g. after a restart found the router elsewhere. */
+export function reassertWeight(state: ReleaseState, service: string, now: number): Step {
+  const t = new Transition(state, now);
+  const track = t.track(service);
+  if (track !== undefined && !isTerminal(track)) requestWeight(t, track, track.targetWeight);
+  return t.done();
+}
+
+function endIfDone(t: Transition): void {
+  const phase = releasePhase(t.state);
+  if (phase !== 'running')
+    t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
+}

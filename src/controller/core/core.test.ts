@@ -1,0 +1,313 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
+import { command, promotionApplied, weightApplied } from './commands.js';
+import type { Action } from './events.js';
+import type { Analysis, AnalysisResult, Observation } from './observation.js';
+import type { Step } from './release.js';
+import { createRelease, nextIntervalMs, releasePhase } from './release.js';
+import { tick } from './tick.js';
+import type { ReleaseState } from './types.js';
+
+const app = {
+  name: 'shop',
+  services: {
+    cart: { stable: 'v1' },
+    catalog: { stable: 'v1' },
+  },
+} as unknown as ApplicationConfig;
+
+const release = (services: string[] = ['cart']): ReleaseConfig => ({
+  name: 'r1',
+  application: 'shop',
+  changes: services.map((service) => ({ service, revision: 'v2' })),
+  tiers: [1, 10, 100],
+  bake: { minDurationMs: 20_000, minRequests: 50 },
+  monitoring: { intervalMs: 10_000, warningIntervalMs: 1_000 },
+  risk: { low: 0.1, high: 0.5 },
+  alpha: 0.01,
+  mitigations: [],
+  source: 'r1.yaml',
+});
+
+/** Analysis driven by flags in the observation: lets the tests script breaches and deviations. */
+const scripted: Analysis = {
+  initial: () => ({ windows: 0 }),
+  update(state, o): AnalysisResult {
+    const windows = (state as { windows: number }).windows + 1;
+    const errorRate = o.canary === null || o.canary.requests === 0 ? 0 : o.canary.errors / o.canary.requests;
+    return {
+      state: { windows },
+      breaches:
+        errorRate >= 0.05
+          ? [{ test: 'error-rate-limit', message: 'error rate above 1%', evidence: 100 }]
+          : [],
+      deviations:
+        (o.canary?.latencyP99Ms ?? 0) > 100
+          ? [{ test: 'predicted-range', message: 'p99 above range', evidence: 30 }]
+          : [],
+      withinLimits: windows >= 2,
+    };
+  },
+};
+
+const window = (requests: number, errors = 0, p99 = 10) => ({
+  requests,
+  errors,
+  slow: 0,
+  latencyP99Ms: p99,
+  cpuCores: 0.1,
+  cpuCapacity: 0.5,
+});
+
+function obs(
+  service: string,
+  weight: number,
+  from: number,
+  canary = window(40),
+  risk: number | null = null,
+): Observation {
+  return { service, from, to: from + 10_000, weight, canary, stable: window(4000), crashLoop: false, risk };
+}
+
+/** Applies a step's actions as a perfect router would, returning the state after confirmations. */
+function settle(step: Step, now: number): { state: ReleaseState; actions: Action[] } {
+  let state = step.state;
+  const actions = [...step.actions];
+  for (const a of step.actions) {
+    if (a.type === 'set-weight') state = weightApplied(state, a.service, a.weight, now).state;
+    if (a.type === 'make-stable') state = promotionApplied(state, a.service, now).state;
+  }
+  return { state, actions };
+}
+
+describe('rollout decision core', () => {
+  it('walks a healthy canary through every tier to promotion', () => {
+    let now = 0;
+    let { state } = settle(createRelease(release(), app, scripted, now), now);
+    expect(state.tracks[0]?.appliedWeight).toBe(100);
+    const weights: number[] = [];
+    for (let i = 0; i < 20 && releasePhase(state) === 'running'; i++) {
+      now += 10_000;
+      const track = state.tracks[0];
+      const step = tick(state, [obs('cart', track?.appliedWeight ?? 0, now - 10_000)], scripted, now);
+      state = settle(step, now).state;
+      weights.push(state.tracks[0]?.appliedWeight ?? 0);
+    }
+    expect(releasePhase(state)).toBe('promoted');
+    expect(state.tracks[0]?.tiers.map((t) => t.status)).toEqual(['passed', 'passed', 'passed']);
+    expect(weights).toEqual([...weights].sort((a, b) => a - b));
+  });
+
+  it('holds without data, never advances, and rolls back after the outage when told to', () => {
+    let now = 0;
+    let { state } = settle(
+      createRelease(release(), app, scripted, now, {
+        resumeAfterMs: 30_000,
+        outageAfterMs: 60_000,
+        outageAction: 'rollback',
+        stopCanaryAfterMs: 30_000,
+      }),
+      now,
+    );
+    const noData: Observation = { ...obs('cart', 100, 0), canary: null };
+    for (let i = 0; i < 6; i++) {
+      now += 10_000;
+      const step = tick(state, [noData], scripted, now);
+      expect(step.actions.filter((a) => a.type === 'set-weight' && a.weight > 100)).toEqual([]);
+      state = settle(step, now).state;
+    }
+    expect(state.tracks[0]?.phase).toBe('progressing');
+    now += 10_000;
+    const step = tick(state, [noData], scripted, now);
+    expect(step.actions).toEqual([{ type: 'set-weight', service: 'cart', revision: 'v2', weight: 0 }]);
+    expect(step.state.tracks[0]?.phase).toBe('rolling-back');
+  });
+
+  it('goes RED on a breach and reports rolled back only once the router confirms weight 0', () => {
+    const now = 10_000;
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const red = tick(state, [obs('cart', 100, 0, window(100, 10))], scripted, now);
+    expect(red.events.some((e) => e.signal === 'RED' && e.type === 'decision')).toBe(true);
+    expect(red.state.tracks[0]?.phase).toBe('rolling-back');
+    expect(red.actions).toEqual([{ type: 'set-weight', service: 'cart', revision: 'v2', weight: 0 }]);
+    const done = weightApplied(red.state, 'cart', 0, now + 5);
+    expect(done.state.tracks[0]?.phase).toBe('rolled-back');
+    expect(done.actions).toEqual([
+      { type: 'stop-revision', service: 'cart', revision: 'v2', notBefore: now + 5 + 30_000 },
+    ]);
+    expect(releasePhase(done.state)).toBe('rolled-back');
+  });
+
+  it('trips the hard guards: crash loop and ≥ 50% errors', () => {
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const crash = tick(state, [{ ...obs('cart', 100, 0), crashLoop: true }], scripted, 10_000);
+    expect(crash.state.tracks[0]?.phase).toBe('rolling-back');
+    const never: Analysis = {
+      initial: () => null,
+      update: () => ({ state: null, breaches: [], deviations: [], withinLimits: false }),
+    };
+    const errors = tick(state, [obs('cart', 100, 0, window(20, 10))], never, 10_000);
+    expect(errors.state.tracks[0]?.reason).toMatch(/10 of 20/);
+  });
+
+  it('YELLOW pauses and watches faster, then resumes once clear for the configured time', () => {
+    let { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const yellow = tick(state, [obs('cart', 100, 0, window(40, 0, 500))], scripted, 10_000);
+    state = yellow.state;
+    expect(state.tracks[0]?.phase).toBe('warning');
+    expect(nextIntervalMs(state)).toBe(1_000);
+    let now = 10_000;
+    // Clear from 11 s on: still YELLOW until 30 s of clear, i.e. through 40 s.
+    for (let i = 0; i < 30; i++) {
+      now += 1_000;
+      state = tick(state, [obs('cart', 100, now - 1000)], scripted, now).state;
+    }
+    expect(state.tracks[0]?.phase).toBe('warning');
+    now += 1_000;
+    const resumed = tick(state, [obs('cart', 100, now - 1000)], scripted, now);
+    expect(resumed.state.tracks[0]?.phase).toBe('progressing');
+    expect(nextIntervalMs(resumed.state)).toBe(10_000);
+  });
+
+  it('rolls back when the risk exceeds risk.high, and does not advance above risk.low', () => {
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const at = 25_000;
+    const cautious = tick(
+      tick(state, [obs('cart', 100, 0, window(40), 0.3)], scripted, 10_000).state,
+      [obs('cart', 100, 10_000, window(40), 0.3)],
+      scripted,
+      at,
+    );
+    expect(cautious.state.tracks[0]?.tierIndex).toBe(0);
+    const red = tick(state, [obs('cart', 100, 0, window(40), 0.7)], scripted, 10_000);
+    expect(red.state.tracks[0]?.reason).toMatch(/predicted/);
+  });
+
+  it('obeys operators: pause blocks advancing, resume lifts it, promote and abort end the release', () => {
+    let { state } = settle(createRelease(release(['cart', 'catalog']), app, scripted, 0), 0);
+    state = command(state, { type: 'pause', service: 'cart' }, 'alice', 1).state;
+    for (let now = 10_000; now <= 60_000; now += 10_000) {
+      state = settle(
+        tick(
+          state,
+          [obs('cart', 100, now - 10_000), obs('catalog', state.tracks[1]?.appliedWeight ?? 0, now - 10_000)],
+          scripted,
+          now,
+        ),
+        now,
+      ).state;
+    }
+    expect(state.tracks[0]?.appliedWeight).toBe(100);
+    expect(state.tracks[1]?.appliedWeight).toBeGreaterThan(100);
+    state = command(state, { type: 'resume', service: 'cart' }, 'alice', 60_001).state;
+    expect(state.tracks[0]?.phase).toBe('progressing');
+    const promoted = settle(
+      command(state, { type: 'promote', service: 'catalog' }, 'bob', 60_002),
+      60_002,
+    ).state;
+    expect(promoted.tracks[1]?.phase).toBe('promoted');
+    const aborted = settle(command(promoted, { type: 'abort' }, 'bob', 60_003), 60_003).state;
+    expect(aborted.tracks[0]?.phase).toBe('rolled-back');
+    expect(releasePhase(aborted)).toBe('aborted');
+  });
+
+  // Property tests over random sequences of observations and commands.
+  const step = fc.oneof(
+    fc.record({
+      kind: fc.constant('tick' as const),
+      requests: fc.nat(200),
+      errors: fc.nat(20),
+      p99: fc.nat(300),
+      data: fc.boolean(),
+      risk: fc.option(fc.double({ min: 0, max: 1, noNaN: true })),
+    }),
+    fc.record({ kind: fc.constantFrom('pause' as const, 'resume' as const) }),
+  );
+
+  function run(steps: readonly fc.Arbitrary<unknown>[] | unknown[]): {
+    states: ReleaseState[];
+    signals: string[];
+  } {
+    let now = 0;
+    let state = settle(createRelease(release(), app, scripted, now), now).state;
+    const states = [state];
+    const signals: string[] = [];
+    for (const s of steps as {
+      kind: string;
+      requests?: number;
+      errors?: number;
+      p99?: number;
+      data?: boolean;
+      risk?: number | null;
+    }[]) {
+      now += 5_000;
+      let next: Step;
+      if (s.kind === 'tick') {
+        const o = obs(
+          'cart',
+          state.tracks[0]?.appliedWeight ?? 0,
+          now - 5_000,
+          window(s.requests ?? 0, Math.min(s.errors ?? 0, s.requests ?? 0), s.p99),
+          s.risk ?? null,
+        );
+        next = tick(state, [s.data === true ? o : { ...o, canary: null }], scripted, now);
+      } else {
+        next = command(state, { type: s.kind as 'pause' | 'resume' }, 'prop', now);
+      }
+      signals.push(...next.events.map((e) => `${e.sequence}:${e.type}:${e.signal ?? ''}`));
+      state = settle(next, now).state;
+      states.push(state);
+    }
+    return { states, signals };
+  }
+
+  it('never lowers the weight unless rolling back, and keeps weights within 0..10000', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const { states } = run(steps);
+        for (let i = 1; i < states.length; i++) {
+          const before = states[i - 1]?.tracks[0];
+          const after = states[i]?.tracks[0];
+          expect(after?.appliedWeight).toBeGreaterThanOrEqual(0);
+          expect(after?.appliedWeight).toBeLessThanOrEqual(10_000);
+          if (after?.phase !== 'rolled-back' && after?.phase !== 'rolling-back') {
+            expect(after?.appliedWeight).toBeGreaterThanOrEqual(before?.appliedWeight ?? 0);
+          }
+        }
+      }),
+    );
+  });
+
+  it('can roll back from every reachable state', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const { states } = run(steps);
+        for (const state of states) {
+          const track = state.tracks[0];
+          if (
+            track === undefined ||
+            track.phase === 'promoted' ||
+            track.phase === 'rolled-back' ||
+            track.phase === 'promoting'
+          )
+            continue;
+          const rolled = settle(command(state, { type: 'rollback' }, 'prop', 1e12), 1e12).state;
+          expect(rolled.tracks[0]?.phase).toBe('rolled-back');
+          expect(rolled.tracks[0]?.appliedWeight).toBe(0);
+        }
+      }),
+    );
+  });
+
+  it('replays identically: same inputs, same events and states, also through JSON', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const a = run(steps);
+        const b = run(JSON.parse(JSON.stringify(steps)) as unknown[]);
+        expect(b.signals).toEqual(a.signals);
+        expect(JSON.parse(JSON.stringify(b.states))).toEqual(JSON.parse(JSON.stringify(a.states)));
+      }),
+    );
+  });
+});

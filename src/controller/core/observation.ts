@@ -1,0 +1,54 @@
+/** What the controller observed of one changed service over one tick's window. */
+export interface RevisionWindow {
+  readonly requests: number;
+  /** 5xx, resets and timeouts. */
+  readonly errors: number;
+  /** Requests slower than the service's latency limit (null when it has none). */
+  readonly slow: number | null;
+  readonly latencyP99Ms: number | null;
+  /** Mean CPU cores used by all the revision's processes, and the cores they were given. */
+  readonly cpuCores: number | null;
+  readonly cpuCapacity: number | null;
+}
+
+export interface Observation {
+  readonly service: string;
+  readonly from: number;
+  readonly to: number;
+  /** Canary weight (basis points) in force during the window. */
+  readonly weight: number;
+  /** null: the metrics source could not be read — never evidence of health. */
+  readonly canary: RevisionWindow | null;
+  readonly stable: RevisionWindow | null;
+  /** The runtime reports the canary restarting in a loop. */
+  readonly crashLoop: boolean;
+  /** Updated probability of breaching a limit before 100% (null: no prediction available). */
+  readonly risk: number | null;
+}
+
+export interface Finding {
+  /** e.g. `error-rate-limit`, `latency-limit`, `error-vs-stable`, `predicted-range`, `hard-guard`. */
+  readonly test: string;
+  readonly message: string;
+  /** The e-value (or ratio) behind the finding, for the audit log. */
+  readonly evidence: number | null;
+}
+
+export interface AnalysisResult {
+  readonly state: unknown;
+  /** Limits breached with significance (or hard guards): RED. */
+  readonly breaches: readonly Finding[];
+  /** Significant harmful deviation from the predicted range, within limits: YELLOW. */
+  readonly deviations: readonly Finding[];
+  /** Every limit test is confident the canary is within its limits. */
+  readonly withinLimits: boolean;
+}
+
+/**
+ * The sequential analysis the decision core runs at each tick: pure, its state plain JSON.
+ * `update` is fed every window in order; tiers change the weight, not the test.
+ */
+export interface Analysis {
+  initial(service: string): unknown;
+  update(state: unknown, observation: Observation): AnalysisResult;
+}

@@ -1,0 +1,217 @@
+import type { Analysis, Finding, Observation } from './observation.js';
+import type { Step } from './release.js';
+import { isTerminal, startRollback, startTier, Transition } from './release.js';
+import type { ReleaseState, ServiceTrack, Signal } from './types.js';
+
+/** A canary failing at least this share of at least this many requests is rolled back outright. */
+export const HARD_GUARD_ERROR_SHARE = 0.5;
+export const HARD_GUARD_MIN_REQUESTS = 10;
+
+/**
+ * One tick of the adaptive rollout rule for every changed service (product rule, in order):
+ * RED (a limit breached with significance, a hard guard, or risk above `risk.high`) rolls the
+ * service back; YELLOW (harmful deviation from the prediction within limits) pauses and watches
+ * faster; GREEN (bake met, every limit test confident, inside predictions, risk ≤ `risk.low`)
+ * advances; otherwise keep observing. Missing data holds, and after the outage time takes the
+ * configured action. Pure: the same state, observations and time give the same step.
+ */
+export function tick(
+  state: ReleaseState,
+  observations: readonly Observation[],
+  analysis: Analysis,
+  now: number,
+): Step {
+  const t = new Transition(state, now);
+  for (const track of t.state.tracks) {
+    if (isTerminal(track) || track.phase === 'rolling-back' || track.phase === 'promoting') continue;
+    const observation = observations.find((o) => o.service === track.service);
+    tickTrack(t, track, observation, analysis);
+    track.lastTickAt = now;
+  }
+  return t.done();
+}
+
+function tickTrack(
+  t: Transition,
+  track: ServiceTrack,
+  observation: Observation | undefined,
+  analysis: Analysis,
+): void {
+  const { now, state } = t;
+  if (observation === undefined || observation.canary === null || observation.stable === null) {
+    hold(t, track);
+    return;
+  }
+  if (track.noDataSince !== null) {
+    t.event('outage', track.service, `${track.service}: metrics are back`, null, {
+      since: track.noDataSince,
+    });
+    track.noDataSince = null;
+  }
+
+  const result = analysis.update(track.analysis, observation);
+  track.analysis = result.state;
+  const tier = track.tiers[track.tierIndex];
+  const settled = track.appliedWeight === track.targetWeight;
+  if (tier !== undefined && settled && observation.weight === tier.weight)
+    tier.requests += observation.canary.requests;
+
+  const guards = hardGuards(observation);
+  const breaches = [...guards, ...result.breaches];
+  const risk = observation.risk;
+  t.event('observation', track.service, summary(observation), null, {
+    from: observation.from,
+    to: observation.to,
+    weight: observation.weight,
+    canary: observation.canary,
+    stable: observation.stable,
+    risk,
+    breaches: breaches.map((b) => b.test),
+    deviations: result.deviations.map((d) => d.test),
+    withinLimits: result.withinLimits,
+  });
+
+  if (breaches.length > 0) {
+    decide(t, track, 'RED', breaches.map((b) => b.message).join('; '), breaches);
+    startRollback(t, track, breaches.map((b) => b.message).join('; '), { findings: breaches });
+    return;
+  }
+  if (risk !== null && risk > state.risk.high) {
+    const message = `risk ${risk.toFixed(3)} exceeds ${state.risk.high}: a breach is predicted at a later tier`;
+    decide(t, track, 'RED', message, []);
+    startRollback(t, track, message, { risk });
+    return;
+  }
+
+  if (result.deviations.length > 0) {
+    track.clearSince = null;
+    if (track.phase === 'progressing') {
+      track.phase = 'warning';
+      track.warningSince = now;
+      if (tier !== undefined) tier.status = 'paused';
+      const message = result.deviations.map((d) => d.message).join('; ');
+      track.reason = message;
+      decide(t, track, 'YELLOW', message, result.deviations);
+      t.event('warning', track.service, `${track.service} ${track.canary} paused: ${message}`, 'YELLOW', {
+        findings: result.deviations,
+      });
+    }
+    return;
+  }
+  if (track.phase === 'warning') {
+    track.clearSince ??= now;
+    if (now - track.clearSince >= state.monitoring.resumeAfterMs && !track.pausedByOperator) {
+      track.phase = 'progressing';
+      track.warningSince = null;
+      track.clearSince = null;
+      track.reason = null;
+      if (tier !== undefined) tier.status = 'active';
+      t.event('resumed', track.service, `${track.service}: deviation cleared, resuming`, null);
+    }
+    return;
+  }
+  if (track.phase !== 'progressing' || tier === undefined || !settled) return;
+
+  const baked =
+    tier.startedAt !== null &&
+    now - tier.startedAt >= tier.bake.minDurationMs &&
+    tier.requests >= tier.bake.minRequests;
+  const confidentRisk = risk === null || risk <= state.risk.low;
+  if (baked && result.withinLimits && confidentRisk) {
+    decide(
+      t,
+      track,
+      'GREEN',
+      `tier ${tier.share}% baked with ${tier.requests} canary requests, within limits`,
+      [],
+    );
+    advance(t, track);
+  }
+}
+
+function hold(t: Transition, track: ServiceTrack): void {
+  const { now, state } = t;
+  if (track.noDataSince === null) {
+    track.noDataSince = now;
+    decide(
+      t,
+      track,
+      'HOLD',
+      'no metrics for this window: holding (missing data is not evidence of health)',
+      [],
+    );
+    return;
+  }
+  const outage = now - track.noDataSince;
+  if (outage < state.monitoring.outageAfterMs) return;
+  if (state.monitoring.outageAction === 'rollback') {
+    const message = `no metrics for ${Math.round(outage / 1000)} s: rolling back (outage action)`;
+    decide(t, track, 'RED', message, []);
+    startRollback(t, track, message, { outageMs: outage });
+  } else if (track.reason === null || !track.reason.startsWith('metrics outage')) {
+    track.reason = `metrics outage since ${new Date(track.noDataSince).toISOString()}: holding`;
+    t.event('outage', track.service, `${track.service}: ${track.reason}`, 'HOLD', {
+      since: track.noDataSince,
+    });
+  }
+}
+
+function advance(t: Transition, track: ServiceTrack): void {
+  const tier = track.tiers[track.tierIndex];
+  if (tier !== undefined) {
+    tier.status = 'passed';
+    tier.endedAt = t.now;
+  }
+  const next = track.tierIndex + 1;
+  if (next < track.tiers.length) {
+    startTier(t, track, next);
+    return;
+  }
+  track.phase = 'promoting';
+  t.event(
+    'decision',
+    track.service,
+    `${track.service} ${track.canary}: every tier passed, promoting`,
+    'GREEN',
+  );
+  t.actions.push({ type: 'make-stable', service: track.service, revision: track.canary });
+}
+
+function hardGuards(o: Observation): Finding[] {
+  const found: Finding[] = [];
+  if (o.crashLoop)
+    found.push({ test: 'hard-guard', message: 'the canary is in a crash loop', evidence: null });
+  const c = o.canary;
+  if (
+    c !== null &&
+    c.requests >= HARD_GUARD_MIN_REQUESTS &&
+    c.errors / c.requests >= HARD_GUARD_ERROR_SHARE
+  ) {
+    found.push({
+      test: 'hard-guard',
+      message: `the canary failed ${c.errors} of ${c.requests} requests (≥ ${HARD_GUARD_ERROR_SHARE * 100}%)`,
+      evidence: c.errors / c.requests,
+    });
+  }
+  return found;
+}
+
+function decide(
+  t: Transition,
+  track: ServiceTrack,
+  signal: Signal,
+  message: string,
+  findings: readonly Finding[],
+): void {
+  t.event('decision', track.service, `${signal} ${track.service} ${track.canary}: ${message}`, signal, {
+    findings,
+  });
+}
+
+function summary(o: Observation): string {
+  const c = o.canary;
+  const s = o.stable;
+  const rate = (w: typeof c): string =>
+    w === null || w.requests === 0 ? '-' : `${((100 * w.errors) / w.requests).toFixed(2)}%`;
+  return `${o.service} at ${o.weight / 100}%: canary ${c?.requests ?? 0} req, errors ${rate(c)}; stable ${s?.requests ?? 0} req, errors ${rate(s)}`;
+}

@@ -1,0 +1,79 @@
+/**
+ * The rollout state machine's data. Everything here is plain JSON: the controller persists it with
+ * every event and resumes from it after a crash, and a replay rebuilds it from recorded observations.
+ */
+
+export type TierStatus = 'pending' | 'active' | 'paused' | 'passed' | 'failed' | 'rolled-back';
+
+export interface CanaryTier {
+  /** Percent of the service's traffic, steps of 0.01. */
+  readonly share: number;
+  /** The same share in basis points, as the router applies it. */
+  readonly weight: number;
+  readonly bake: { readonly minDurationMs: number; readonly minRequests: number };
+  status: TierStatus;
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Canary requests observed while this tier was active. */
+  requests: number;
+}
+
+/** What a tick concluded for one service. */
+export type Signal = 'GREEN' | 'YELLOW' | 'RED' | 'HOLD' | 'OBSERVE';
+
+export type TrackPhase =
+  'progressing' | 'warning' | 'paused' | 'rolling-back' | 'rolled-back' | 'promoting' | 'promoted';
+
+export const TERMINAL_PHASES: readonly TrackPhase[] = ['rolled-back', 'promoted'];
+
+/** One changed service's canary track inside a release. */
+export interface ServiceTrack {
+  readonly service: string;
+  readonly stable: string;
+  readonly canary: string;
+  readonly tiers: CanaryTier[];
+  tierIndex: number;
+  phase: TrackPhase;
+  /** Canary weight (basis points) the router has confirmed. */
+  appliedWeight: number;
+  /** Canary weight the controller asked for; differs from appliedWeight until the router confirms. */
+  targetWeight: number;
+  /** When the current YELLOW deviation was first seen, and since when it has been clear. */
+  warningSince: number | null;
+  clearSince: number | null;
+  /** Start of the current stretch of ticks without data, null when data arrives. */
+  noDataSince: number | null;
+  /** Set when an operator paused the track; auto-resume never lifts it. */
+  pausedByOperator: boolean;
+  /** Why the track ended or paused: the evidence, for people. */
+  reason: string | null;
+  /** Sequential tests' state, owned by the analysis (opaque JSON here). */
+  analysis: unknown;
+  lastTickAt: number | null;
+}
+
+export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';
+
+export interface ReleaseState {
+  readonly release: string;
+  readonly application: string;
+  readonly createdAt: number;
+  readonly alpha: number;
+  readonly risk: { readonly low: number; readonly high: number };
+  readonly monitoring: {
+    readonly intervalMs: number;
+    readonly warningIntervalMs: number;
+    /** How long a deviation must stay clear before a YELLOW track resumes by itself. */
+    readonly resumeAfterMs: number;
+    /** How long without data before the outage action. */
+    readonly outageAfterMs: number;
+    readonly outageAction: 'hold' | 'rollback';
+  };
+  /** Delay between setting a rolled-back canary's weight to 0 and stopping it. */
+  readonly stopCanaryAfterMs: number;
+  readonly tracks: ServiceTrack[];
+  /** Set by `abort`: the release ended by an operator. */
+  aborted: boolean;
+  /** Number of events so far: the next event's sequence number. */
+  sequence: number;
+}
