@@ -36,9 +36,17 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
       await store.saveTraffic({ service: 'cart', canaryRevision: 'v2', canaryWeight: 10, updatedAt: 1 });
       await store.saveTraffic({ service: 'cart', canaryRevision: 'v2', canaryWeight: 500, updatedAt: 2 });
       await store.saveTraffic({ service: 'catalog', canaryRevision: null, canaryWeight: 0, updatedAt: 3 });
+      await store.saveTraffic({
+        service: 'payments',
+        stableRevision: 'v3',
+        canaryRevision: null,
+        canaryWeight: 0,
+        updatedAt: 4,
+      });
       expect(await store.listTraffic()).toEqual([
-        { service: 'cart', canaryRevision: 'v2', canaryWeight: 500, updatedAt: 2 },
-        { service: 'catalog', canaryRevision: null, canaryWeight: 0, updatedAt: 3 },
+        { service: 'cart', stableRevision: null, canaryRevision: 'v2', canaryWeight: 500, updatedAt: 2 },
+        { service: 'catalog', stableRevision: null, canaryRevision: null, canaryWeight: 0, updatedAt: 3 },
+        { service: 'payments', stableRevision: 'v3', canaryRevision: null, canaryWeight: 0, updatedAt: 4 },
       ]);
       await expect(
         store.saveTraffic({ service: 'x', canaryRevision: 'v2', canaryWeight: 10_001, updatedAt: 4 }),
@@ -70,6 +78,48 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
       await store.close();
     });
 
+    it('stores a release with its events atomically and lists them in order', async () => {
+      const store = open();
+      const event = (sequence: number) => ({
+        release: 'r1',
+        sequence,
+        at: 100 + sequence,
+        service: sequence === 0 ? null : 'cart',
+        type: 'decision',
+        signal: sequence === 0 ? null : 'GREEN',
+        message: `event ${sequence}`,
+        data: { n: sequence, nested: { ok: true } },
+      });
+      const record = {
+        name: 'r1',
+        application: 'shop',
+        phase: 'running',
+        spec: { tiers: [1, 100] },
+        state: { a: 1 },
+        createdAt: 1,
+        updatedAt: 1,
+      };
+      await store.saveRelease(record, [event(0), event(1)]);
+      await store.saveRelease({ ...record, phase: 'promoted', state: { a: 2 }, updatedAt: 2 }, [event(2)]);
+      expect(await store.getRelease('r1')).toEqual({
+        ...record,
+        phase: 'promoted',
+        state: { a: 2 },
+        updatedAt: 2,
+      });
+      expect(await store.getRelease('nope')).toBeNull();
+      expect((await store.listReleases()).map((r) => r.name)).toEqual(['r1']);
+      expect(await store.releaseEvents('r1')).toEqual([event(0), event(1), event(2)]);
+      expect((await store.releaseEvents('r1', 1)).map((e) => e.sequence)).toEqual([2]);
+      // A duplicate sequence number fails the whole save: neither the state nor any event changes.
+      await expect(
+        store.saveRelease({ ...record, state: { a: 3 } }, [{ ...event(3) }, event(2)]),
+      ).rejects.toThrow();
+      expect((await store.getRelease('r1'))?.state).toEqual({ a: 2 });
+      expect(await store.releaseEvents('r1')).toHaveLength(3);
+      await store.close();
+    });
+
     if (reopen !== null) {
       it('keeps data across a reopen', async () => {
         const first = open();
@@ -78,6 +128,7 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
         const second = reopen();
         expect(await second.listTraffic()).toContainEqual({
           service: 'cart',
+          stableRevision: null,
           canaryRevision: 'v2',
           canaryWeight: 100,
           updatedAt: 9,

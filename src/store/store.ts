@@ -20,6 +20,8 @@ export interface ProcessRecord {
 /** The traffic split the router applies for one service, so that no weight goes unrecorded. */
 export interface TrafficRecord {
   readonly service: string;
+  /** The revision serving the rest of the traffic; null while it is the configured `stable`. */
+  readonly stableRevision?: string | null;
   readonly canaryRevision: string | null;
   /** Canary weight in basis points (0..10,000). */
   readonly canaryWeight: number;
@@ -53,6 +55,29 @@ export interface MetricHistoryQuery {
   readonly to?: number;
 }
 
+/** A release's specification and its controller state, both as JSON-compatible values. */
+export interface ReleaseRecord {
+  readonly name: string;
+  readonly application: string;
+  readonly phase: string;
+  readonly spec: unknown;
+  readonly state: unknown;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** One entry of a release's audit log. */
+export interface StoredEvent {
+  readonly release: string;
+  readonly sequence: number;
+  readonly at: number;
+  readonly service: string | null;
+  readonly type: string;
+  readonly signal: string | null;
+  readonly message: string;
+  readonly data: unknown;
+}
+
 export interface Store {
   readonly kind: string;
 
@@ -63,6 +88,15 @@ export interface Store {
   saveTraffic(record: TrafficRecord): Promise<void>;
   listTraffic(): Promise<TrafficRecord[]>;
 
+  /**
+   * Stores a release's new state together with the events that led to it, atomically: either both
+   * are durable or neither is. Event sequence numbers are unique per release.
+   */
+  saveRelease(record: ReleaseRecord, events: readonly StoredEvent[]): Promise<void>;
+  getRelease(name: string): Promise<ReleaseRecord | null>;
+  listReleases(): Promise<ReleaseRecord[]>;
+  releaseEvents(name: string, afterSequence?: number): Promise<StoredEvent[]>;
+
   saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void>;
   metricHistory(query: MetricHistoryQuery): Promise<MetricMinute[]>;
 
@@ -70,3 +104,6 @@ export interface Store {
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** The part of the store the metrics history needs. */
+export type MetricHistoryStore = Pick<Store, 'saveMetricMinutes' | 'metricHistory'>;

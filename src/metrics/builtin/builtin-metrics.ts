@@ -6,7 +6,7 @@
 import type { DDSketch } from '@datadog/sketches-js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { AugurError } from '../../core/errors.js';
-import type { MetricMinute, Store } from '../../store/store.js';
+import type { MetricHistoryStore, MetricMinute } from '../../store/store.js';
 import type { RequestObserver, RequestOutcome } from '../observer.js';
 import {
   checkQuantile,
@@ -30,7 +30,7 @@ export interface BuiltinMetricsOptions {
   /** Defaults to the system clock; tests and replays pass their own. */
   readonly clock?: Clock;
   /** Where closed minutes go and where older history comes from; none keeps metrics in memory. */
-  readonly store?: Store;
+  readonly store?: MetricHistoryStore;
   /** The revisions' processes, for CPU and memory; none leaves both unknown. */
   readonly processes?: ProcessLister;
   /** Seconds of 1-s windows kept in memory per revision (default 900, at least 120). */
@@ -56,7 +56,7 @@ interface Revision {
 
 export class BuiltinMetrics implements RequestObserver, MetricsProvider {
   private readonly clock: Clock;
-  private readonly store: Store | undefined;
+  private readonly store: MetricHistoryStore | undefined;
   private readonly sampler: ProcessSampler | undefined;
   private readonly capacity: number;
   private readonly byService = new Map<string, Map<string, Revision>>();

@@ -2,7 +2,7 @@
  * Saves minute rows to the store off the hot path. Saves are fire-and-forget for the caller;
  * failures go to `report`, and `settle()` waits for what is in flight (shutdown, queries).
  */
-import type { MetricMinute, Store } from '../../store/store.js';
+import type { MetricHistoryStore, MetricMinute } from '../../store/store.js';
 import { Accumulator } from './accumulator.js';
 import { decodeSketch } from './sketch-codec.js';
 
@@ -17,7 +17,7 @@ const rowKey = (row: MetricMinute): string => `${row.service}\u0000${row.revisio
 export type Report = (code: string, message: string, cause: unknown) => void;
 
 export class MinutePersister {
-  private readonly store: Store;
+  private readonly store: MetricHistoryStore;
   private readonly report: Report;
   /** Start of the minute the collector started in, when it started after that minute began. */
   private readonly joinedMinute: number | null;
@@ -26,7 +26,7 @@ export class MinutePersister {
   private inherited: Promise<RowsByRevision> | null = null;
   private tail: Promise<void> = Promise.resolve();
 
-  constructor(store: Store, report: Report, startedAt: number) {
+  constructor(store: MetricHistoryStore, report: Report, startedAt: number) {
     this.store = store;
     this.report = report;
     const minute = Math.floor(startedAt / MINUTE_MS) * MINUTE_MS;

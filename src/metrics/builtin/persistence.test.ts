@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../core/clock.js';
 import type { AugurError } from '../../core/errors.js';
 import { SqliteStore } from '../../store/sqlite/sqlite-store.js';
-import type { MetricHistoryQuery, MetricMinute, Store } from '../../store/store.js';
+import type { MetricHistoryQuery, MetricHistoryStore, MetricMinute } from '../../store/store.js';
 import { BuiltinMetrics } from './builtin-metrics.js';
 import { decodeSketch } from './sketch-codec.js';
 
@@ -13,7 +13,7 @@ const T0 = 1_700_000_040_000; // a whole minute
 const MIN = 60_000;
 
 /** Only the metric-minute half of the port, keyed like the real stores (a later save replaces). */
-class MinuteStore implements Store {
+class MinuteStore implements MetricHistoryStore {
   readonly kind = 'memory-minutes';
   readonly rows = new Map<string, MetricMinute>();
   saves = 0;
@@ -51,7 +51,7 @@ class MinuteStore implements Store {
   close = (): Promise<void> => Promise.resolve();
 }
 
-function setup(store: Store, ringSeconds = 120) {
+function setup(store: MetricHistoryStore, ringSeconds = 120) {
   const clock = new ManualClock(T0);
   const errors: AugurError[] = [];
   const metrics = new BuiltinMetrics({ clock, store, ringSeconds, onError: (e) => errors.push(e) });

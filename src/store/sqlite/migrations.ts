@@ -48,4 +48,31 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX metric_minutes_by_time ON metric_minutes (minute);
     `,
   },
+  {
+    version: 2,
+    name: 'releases, their events, and the stable revision of each service',
+    sql: `
+      ALTER TABLE traffic ADD COLUMN stable_revision TEXT;
+      CREATE TABLE releases (
+        name TEXT PRIMARY KEY,
+        application TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE release_events (
+        release TEXT NOT NULL REFERENCES releases (name),
+        sequence INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        service TEXT,
+        type TEXT NOT NULL,
+        signal TEXT,
+        message TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (release, sequence)
+      );
+    `,
+  },
 ];

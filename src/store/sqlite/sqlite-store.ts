@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { MetricHistoryQuery, MetricMinute, ProcessRecord, Store, TrafficRecord } from '../store.js';
+import type {
+  MetricHistoryQuery,
+  MetricMinute,
+  ProcessRecord,
+  ReleaseRecord,
+  Store,
+  StoredEvent,
+  TrafficRecord,
+} from '../store.js';
 import { migrations } from './migrations.js';
 
 interface ProcessRow {
@@ -17,6 +25,7 @@ interface ProcessRow {
 
 interface TrafficRow {
   service: string;
+  stable_revision: string | null;
   canary_revision: string | null;
   canary_weight: number;
   updated_at: number;
@@ -36,6 +45,39 @@ interface MetricRow {
   cpu_cores: number | null;
   rss_bytes: number | null;
   sketch: Buffer | null;
+}
+
+interface ReleaseRow {
+  name: string;
+  application: string;
+  phase: string;
+  spec: string;
+  state: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface EventRow {
+  release: string;
+  sequence: number;
+  at: number;
+  service: string | null;
+  type: string;
+  signal: string | null;
+  message: string;
+  data: string;
+}
+
+function releaseFromRow(r: ReleaseRow): ReleaseRecord {
+  return {
+    name: r.name,
+    application: r.application,
+    phase: r.phase,
+    spec: JSON.parse(r.spec) as unknown,
+    state: JSON.parse(r.state) as unknown,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 /** Runs synchronous database work so that its failures reject, as an async store's would. */
@@ -125,9 +167,10 @@ export class SqliteStore implements Store {
     return run(() => {
       this.db
         .prepare(
-          `INSERT OR REPLACE INTO traffic (service, canary_revision, canary_weight, updated_at) VALUES (?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO traffic (service, stable_revision, canary_revision, canary_weight, updated_at)
+           VALUES (?, ?, ?, ?, ?)`,
         )
-        .run(r.service, r.canaryRevision, r.canaryWeight, r.updatedAt);
+        .run(r.service, r.stableRevision ?? null, r.canaryRevision, r.canaryWeight, r.updatedAt);
     });
   }
 
@@ -139,10 +182,85 @@ export class SqliteStore implements Store {
     const rows = this.db.prepare('SELECT * FROM traffic ORDER BY service').all() as TrafficRow[];
     return rows.map((r) => ({
       service: r.service,
+      stableRevision: r.stable_revision,
       canaryRevision: r.canary_revision,
       canaryWeight: r.canary_weight,
       updatedAt: r.updated_at,
     }));
+  }
+
+  saveRelease(record: ReleaseRecord, events: readonly StoredEvent[]): Promise<void> {
+    return run(() => {
+      const upsert = this.db.prepare(
+        `INSERT INTO releases (name, application, phase, spec, state, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET phase = excluded.phase, state = excluded.state, updated_at = excluded.updated_at`,
+      );
+      const insert = this.db.prepare(
+        `INSERT INTO release_events (release, sequence, at, service, type, signal, message, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.db
+        .transaction(() => {
+          upsert.run(
+            record.name,
+            record.application,
+            record.phase,
+            JSON.stringify(record.spec),
+            JSON.stringify(record.state),
+            record.createdAt,
+            record.updatedAt,
+          );
+          for (const e of events) {
+            insert.run(
+              e.release,
+              e.sequence,
+              e.at,
+              e.service,
+              e.type,
+              e.signal,
+              e.message,
+              JSON.stringify(e.data),
+            );
+          }
+        })
+        .immediate();
+    });
+  }
+
+  getRelease(name: string): Promise<ReleaseRecord | null> {
+    return run(() => {
+      const row = this.db.prepare('SELECT * FROM releases WHERE name = ?').get(name) as
+        ReleaseRow | undefined;
+      return row === undefined ? null : releaseFromRow(row);
+    });
+  }
+
+  listReleases(): Promise<ReleaseRecord[]> {
+    return run(() =>
+      (this.db.prepare('SELECT * FROM releases ORDER BY created_at, name').all() as ReleaseRow[]).map(
+        releaseFromRow,
+      ),
+    );
+  }
+
+  releaseEvents(name: string, afterSequence = -1): Promise<StoredEvent[]> {
+    return run(() =>
+      (
+        this.db
+          .prepare('SELECT * FROM release_events WHERE release = ? AND sequence > ? ORDER BY sequence')
+          .all(name, afterSequence) as EventRow[]
+      ).map((r) => ({
+        release: r.release,
+        sequence: r.sequence,
+        at: r.at,
+        service: r.service,
+        type: r.type,
+        signal: r.signal,
+        message: r.message,
+        data: JSON.parse(r.data) as unknown,
+      })),
+    );
   }
 
   saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void> {
