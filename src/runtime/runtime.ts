@@ -59,5 +59,7 @@ export interface Runtime {
   instances(): InstanceInfo[];
   /** Live processes, for CPU and memory sampling. */
   processes(): readonly { service: string; revision: string; pid: number }[];
+  /** Whether some replica crashed at least the crash-loop threshold of times within its window. */
+  crashLooping(service: string, revision: string): boolean;
   stopAll(): Promise<void>;
 }

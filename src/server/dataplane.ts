@@ -49,6 +49,8 @@ export class DataPlane {
   private readonly clock: Clock;
   private readonly emit: (event: DataPlaneEvent) => void;
   private stopped = false;
+  /** Revisions promoted since the configuration was written. */
+  private readonly stables = new Map<string, string>();
 
   private constructor(options: DataPlaneOptions, lock: StateLock, store: Store, owner: string) {
     this.app = options.app;
@@ -127,17 +129,26 @@ export class DataPlane {
     }
     this.runtime.setSharedEnv(serviceUrls(this.app, host, ports));
     this.metrics.start();
-    for (const name of calleesFirst(this.app)) {
-      const service = this.service(name);
-      await this.runtime.start(service, service.stable);
+    const records = await this.store.listTraffic();
+    for (const record of records) {
+      const stable = record.stableRevision;
+      if (stable != null && this.app.services[record.service]?.revisions[stable] !== undefined) {
+        this.stables.set(record.service, stable);
+      }
     }
-    for (const record of await this.store.listTraffic()) {
+    for (const name of calleesFirst(this.app)) {
+      await this.runtime.start(this.service(name), this.stableOf(name));
+    }
+    for (const name of Object.keys(this.app.services)) {
+      await this.router.setSplit({ service: name, stable: this.stableOf(name), canary: null, canaryWeight: 0 });
+    }
+    for (const record of records) {
       const service = this.app.services[record.service];
       if (service === undefined || record.canaryRevision === null) continue;
       if (service.revisions[record.canaryRevision] === undefined) continue;
       const split: TrafficSplit = {
         service: record.service,
-        stable: service.stable,
+        stable: this.stableOf(record.service),
         canary: record.canaryRevision,
         canaryWeight: record.canaryWeight,
       };
@@ -145,6 +156,11 @@ export class DataPlane {
       await this.router.setSplit(split);
       this.emit({ type: 'traffic', split, restored: true });
     }
+  }
+
+  /** The revision serving a service's non-canary traffic: configured, or promoted since. */
+  stableOf(service: string): string {
+    return this.stables.get(service) ?? this.service(service).stable;
   }
 
   /** Sends `weight` basis points of a service's traffic to `revision` (starting it if needed). */
@@ -156,15 +172,17 @@ export class DataPlane {
         `service ${serviceName} has no revision "${revision}" (known: ${Object.keys(service.revisions).join(', ')})`,
       );
     }
+    const stable = this.stableOf(serviceName);
     const split: TrafficSplit =
-      revision === service.stable
-        ? { service: serviceName, stable: service.stable, canary: null, canaryWeight: 0 }
-        : { service: serviceName, stable: service.stable, canary: revision, canaryWeight: weight };
+      revision === stable
+        ? { service: serviceName, stable, canary: null, canaryWeight: 0 }
+        : { service: serviceName, stable, canary: revision, canaryWeight: weight };
     const problem = validateSplit(split);
     if (problem !== null) throw new AugurError('SPLIT_INVALID', problem);
     if (split.canary !== null && split.canaryWeight > 0) await this.runtime.start(service, split.canary);
     await this.store.saveTraffic({
       service: serviceName,
+      stableRevision: this.stables.get(serviceName) ?? null,
       canaryRevision: split.canary,
       canaryWeight: split.canaryWeight,
       updatedAt: this.clock.now(),
@@ -172,6 +190,45 @@ export class DataPlane {
     await this.router.setSplit(split);
     this.emit({ type: 'traffic', split, restored: false });
     return split;
+  }
+
+  /**
+   * Makes `revision` the service's stable revision: all traffic moves to it (recorded first), then
+   * the previous stable revision is stopped gracefully.
+   */
+  async promote(serviceName: string, revision: string): Promise<void> {
+    const service = this.service(serviceName);
+    if (service.revisions[revision] === undefined) {
+      throw new AugurError('UNKNOWN_REVISION', `service ${serviceName} has no revision "${revision}"`);
+    }
+    const previous = this.stableOf(serviceName);
+    if (previous === revision) return;
+    await this.runtime.start(service, revision);
+    await this.store.saveTraffic({
+      service: serviceName,
+      stableRevision: revision,
+      canaryRevision: null,
+      canaryWeight: 0,
+      updatedAt: this.clock.now(),
+    });
+    this.stables.set(serviceName, revision);
+    const split: TrafficSplit = { service: serviceName, stable: revision, canary: null, canaryWeight: 0 };
+    await this.router.setSplit(split);
+    this.emit({ type: 'traffic', split, restored: false });
+    await this.runtime.stop(serviceName, previous);
+  }
+
+  /** Stops a revision that serves no traffic (neither stable nor a canary with weight). */
+  async stopRevision(serviceName: string, revision: string): Promise<boolean> {
+    const split = await this.router.getSplit(serviceName);
+    if (revision === split.stable || (revision === split.canary && split.canaryWeight > 0)) return false;
+    await this.runtime.stop(serviceName, revision);
+    return true;
+  }
+
+  /** Whether a revision's processes crash in a loop (restarted too often, recently). */
+  crashLooping(service: string, revision: string): boolean {
+    return this.runtime.crashLooping(service, revision);
   }
 
   async splits(): Promise<TrafficSplit[]> {

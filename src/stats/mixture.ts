@@ -82,6 +82,32 @@ export function addBatch(
   return mixture.ratios.map((r, j) => (logLR[j] ?? 0) + batchLogLikelihoodRatio(r, successes, trials, p0));
 }
 
+/**
+ * One one-sided e-process in plain data: its mixture and each alternative's accumulated ln LR.
+ * Keeping every alternative's sum (not only the totals) lets the null move between batches, as the
+ * traffic share does between tiers.
+ */
+export interface MixtureSide {
+  readonly mixture: OddsRatioMixture;
+  readonly logLR: readonly number[];
+}
+
+export function emptySide(mixture: OddsRatioMixture): MixtureSide {
+  return { mixture, logLR: mixture.ratios.map(() => 0) };
+}
+
+/** Adds one batch, given each alternative's ln LR for it. */
+export function advanceSide(side: MixtureSide, batchLogLR: (ratio: number) => number): MixtureSide {
+  return {
+    mixture: side.mixture,
+    logLR: side.mixture.ratios.map((r, j) => (side.logLR[j] ?? 0) + batchLogLR(r)),
+  };
+}
+
+export function sideLogE(side: MixtureSide): number {
+  return mixtureLogE(side.mixture, side.logLR);
+}
+
 /** Throws unless the mixture is one-sided, positive and normalised. */
 export function checkMixture(mixture: OddsRatioMixture, side: 'above' | 'below'): void {
   const { ratios, weights } = mixture;

@@ -98,6 +98,7 @@ export function createRelease(
     reason: null,
     analysis: analysis.initial(change.service),
     lastTickAt: null,
+    observedUntil: null,
   }));
   const initial: ReleaseState = {
     release: release.name,

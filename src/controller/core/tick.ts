@@ -49,6 +49,7 @@ function tickTrack(
     track.noDataSince = null;
   }
 
+  track.observedUntil = observation.to;
   const result = analysis.update(track.analysis, observation);
   track.analysis = result.state;
   const tier = track.tiers[track.tierIndex];

@@ -50,6 +50,8 @@ export interface ServiceTrack {
   /** Sequential tests' state, owned by the analysis (opaque JSON here). */
   analysis: unknown;
   lastTickAt: number | null;
+  /** End of the last window analysed: the next window starts here, so none is counted twice. */
+  observedUntil: number | null;
 }
 
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';

@@ -165,6 +165,14 @@ export class ProcessRuntime implements Runtime {
     return list;
   }
 
+  crashLooping(service: string, revision: string): boolean {
+    const now = this.clock.now();
+    const instances = this.revisions.get(key(service, revision)) ?? [];
+    return instances.some(
+      (i) => i.crashTimes.filter((t) => now - t < this.crashLoopWindowMs).length >= this.crashLoopCrashes,
+    );
+  }
+
   async stopAll(): Promise<void> {
     this.closing = true;
     const all = [...this.revisions.keys()];

@@ -1,0 +1,306 @@
+import type { Clock } from '../core/clock.js';
+import { AugurError } from '../core/errors.js';
+import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
+import type { MetricsProvider } from '../metrics/provider.js';
+import type { Store } from '../store/store.js';
+import type { OperatorCommand } from './core/commands.js';
+import { command, promotionApplied, routerFailed, weightApplied } from './core/commands.js';
+import type { Action, ReleaseEvent } from './core/events.js';
+import type { Analysis, Observation } from './core/observation.js';
+import type { Step } from './core/release.js';
+import { createRelease, DEFAULT_SETTINGS, isTerminal, nextIntervalMs, releasePhase } from './core/release.js';
+import type { ControllerSettings } from './core/release.js';
+import { tick } from './core/tick.js';
+import type { ReleasePhase, ReleaseState } from './core/types.js';
+import { observeTrack } from './observe.js';
+
+/** What the controller drives: the data plane (builtin today; HAProxy, NGINX … later). */
+export interface ControlledPlane {
+  readonly application: ApplicationConfig;
+  readonly provider: MetricsProvider;
+  setTraffic(service: string, revision: string, weight: number): Promise<unknown>;
+  promote(service: string, revision: string): Promise<void>;
+  stopRevision(service: string, revision: string): Promise<boolean>;
+  stableOf(service: string): string;
+  crashLooping(service: string, revision: string): boolean;
+}
+
+export interface ControllerOptions {
+  readonly store: Store;
+  readonly plane: ControlledPlane;
+  readonly analysis: Analysis;
+  readonly clock: Clock;
+  readonly settings?: ControllerSettings;
+  /** Observers of every stored event (progress output, SSE, audit): called after it is durable. */
+  readonly onEvent?: (event: ReleaseEvent) => void;
+  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+}
+
+interface Running {
+  state: ReleaseState;
+  readonly spec: ReleaseConfig;
+  /** Serialises every change to one release: ticks, commands and confirmations never interleave. */
+  queue: Promise<void>;
+  timer: NodeJS.Timeout | null;
+  readonly appliers: Set<string>;
+  readonly finished: Promise<ReleasePhase>;
+  finish: (phase: ReleasePhase) => void;
+}
+
+/**
+ * Runs releases: one tick per monitoring interval, every step stored (state and events in one
+ * transaction) before any of its actions is applied, router actions retried with backoff until the
+ * router confirms them. After a crash, `resume()` picks every running release up from the store.
+ */
+export class RolloutController {
+  private readonly releases = new Map<string, Running>();
+  private readonly options: ControllerOptions;
+  private closed = false;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+  }
+
+  async submit(spec: ReleaseConfig): Promise<ReleaseState> {
+    const existing = await this.options.store.getRelease(spec.name);
+    if (existing !== null) {
+      throw new AugurError(
+        'RELEASE_EXISTS',
+        `a release named ${spec.name} exists already (${existing.phase})`,
+      );
+    }
+    const app = this.options.plane.application;
+    const step = createRelease(spec, app, this.options.analysis, this.options.clock.now(), this.settings);
+    const running = this.track(spec, step.state);
+    await this.commit(running, step, true);
+    return running.state;
+  }
+
+  /** Picks up every release the store says is still running, at the tier and weights it had. */
+  async resume(): Promise<string[]> {
+    const resumed: string[] = [];
+    for (const record of await this.options.store.listReleases()) {
+      if (record.phase !== 'running' || this.releases.has(record.name)) continue;
+      const running = this.track(record.spec as ReleaseConfig, record.state as ReleaseState);
+      resumed.push(record.name);
+      await this.enqueue(running, () => {
+        this.applyAll(running, pendingActions(running.state));
+        this.schedule(running);
+        return Promise.resolve();
+      });
+    }
+    return resumed;
+  }
+
+  async command(name: string, cmd: OperatorCommand, actor: string): Promise<ReleaseState> {
+    const running = this.releases.get(name);
+    if (running === undefined)
+      throw new AugurError('RELEASE_NOT_RUNNING', `no running release named ${name}`);
+    await this.enqueue(running, () =>
+      this.commit(running, command(running.state, cmd, actor, this.now()), false),
+    );
+    return running.state;
+  }
+
+  state(name: string): ReleaseState | null {
+    return this.releases.get(name)?.state ?? null;
+  }
+
+  /** Resolves with the release's final phase. */
+  wait(name: string): Promise<ReleasePhase> {
+    const running = this.releases.get(name);
+    if (running === undefined)
+      return Promise.reject(new AugurError('RELEASE_NOT_RUNNING', `no running release ${name}`));
+    return running.finished;
+  }
+
+  /** Stops ticking; the stored state stays as it is, to be resumed later. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const running of this.releases.values()) if (running.timer !== null) clearTimeout(running.timer);
+    await Promise.all([...this.releases.values()].map((r) => r.queue));
+  }
+
+  private get settings(): ControllerSettings {
+    return this.options.settings ?? DEFAULT_SETTINGS;
+  }
+
+  private now(): number {
+    return this.options.clock.now();
+  }
+
+  private track(spec: ReleaseConfig, state: ReleaseState): Running {
+    let finish: (phase: ReleasePhase) => void = () => undefined;
+    const finished = new Promise<ReleasePhase>((resolve) => (finish = resolve));
+    const running: Running = {
+      state,
+      spec,
+      queue: Promise.resolve(),
+      timer: null,
+      appliers: new Set(),
+      finished,
+      finish,
+    };
+    this.releases.set(spec.name, running);
+    return running;
+  }
+
+  private enqueue(running: Running, work: () => Promise<void>): Promise<void> {
+    const next = running.queue.then(work);
+    running.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Stores the step, then lets observers see it, then applies its actions. */
+  private async commit(running: Running, step: Step, schedule: boolean): Promise<void> {
+    const phase = releasePhase(step.state);
+    await this.options.store.saveRelease(
+      {
+        name: step.state.release,
+        application: step.state.application,
+        phase,
+        spec: running.spec,
+        state: step.state,
+        createdAt: step.state.createdAt,
+        updatedAt: this.now(),
+      },
+      step.events,
+    );
+    running.state = step.state;
+    for (const event of step.events) this.options.onEvent?.(event);
+    this.applyAll(running, step.actions);
+    if (phase !== 'running') {
+      if (running.timer !== null) clearTimeout(running.timer);
+      running.timer = null;
+      running.finish(phase);
+    } else if (schedule) {
+      this.schedule(running);
+    }
+  }
+
+  private schedule(running: Running): void {
+    if (this.closed || releasePhase(running.state) !== 'running') return;
+    if (running.timer !== null) clearTimeout(running.timer);
+    running.timer = setTimeout(() => {
+      running.timer = null;
+      this.enqueue(running, () => this.tick(running))
+        .catch((error: unknown) => this.report(running, `tick failed: ${(error as Error).message}`))
+        .finally(() => this.schedule(running));
+    }, nextIntervalMs(running.state));
+  }
+
+  private async tick(running: Running): Promise<void> {
+    const now = this.now();
+    const to = Math.floor(now / 1000) * 1000;
+    const observations: Observation[] = [];
+    for (const track of running.state.tracks) {
+      if (isTerminal(track)) continue;
+      const service = this.options.plane.application.services[track.service];
+      if (service === undefined) continue;
+      const from = track.observedUntil ?? Math.floor((track.tiers[0]?.startedAt ?? now) / 1000) * 1000;
+      if (to - from < 1000) continue;
+      observations.push(
+        await observeTrack(
+          this.options.plane,
+          service,
+          track,
+          this.options.plane.stableOf(track.service),
+          from,
+          to,
+        ),
+      );
+    }
+    await this.commit(running, tick(running.state, observations, this.options.analysis, now), false);
+  }
+
+  private applyAll(running: Running, actions: readonly Action[]): void {
+    for (const action of actions) {
+      if (action.type === 'stop-revision') {
+        const delay = Math.max(0, action.notBefore - this.now());
+        setTimeout(() => {
+          this.options.plane.stopRevision(action.service, action.revision).catch(() => undefined);
+        }, delay).unref();
+      } else {
+        this.startApplier(running, action.service);
+      }
+    }
+  }
+
+  /**
+   * One applier per service: it drives the router towards the weight the state wants now (a newer
+   * target supersedes an older one), retrying with backoff, and stores the confirmation.
+   */
+  private startApplier(running: Running, service: string): void {
+    if (running.appliers.has(service)) return;
+    running.appliers.add(service);
+    const retry = this.options.retry ?? { initialMs: 200, maxMs: 5_000 };
+    const loop = async (): Promise<void> => {
+      let attempt = 0;
+      for (;;) {
+        if (this.closed) return;
+        const track = running.state.tracks.find((t) => t.service === service);
+        if (track === undefined) return;
+        const promote = track.phase === 'promoting';
+        if (!promote && track.appliedWeight === track.targetWeight) return;
+        const target = track.targetWeight;
+        try {
+          if (promote) await this.options.plane.promote(service, track.canary);
+          else await this.options.plane.setTraffic(service, track.canary, target);
+          attempt = 0;
+          await this.enqueue(running, () =>
+            this.commit(
+              running,
+              promote
+                ? promotionApplied(running.state, service, this.now())
+                : weightApplied(running.state, service, target, this.now()),
+              false,
+            ),
+          );
+        } catch (error) {
+          attempt++;
+          const message = error instanceof Error ? error.message : String(error);
+          await this.enqueue(running, () =>
+            this.commit(running, routerFailed(running.state, service, message, attempt, this.now()), false),
+          );
+          await new Promise((r) =>
+            setTimeout(r, Math.min(retry.maxMs, retry.initialMs * 2 ** (attempt - 1))),
+          );
+        }
+      }
+    };
+    loop()
+      .catch((error: unknown) => this.report(running, `router applier failed: ${(error as Error).message}`))
+      .finally(() => running.appliers.delete(service));
+  }
+
+  private report(running: Running, message: string): void {
+    this.options.onEvent?.({
+      sequence: -1,
+      at: this.now(),
+      release: running.state.release,
+      service: null,
+      type: 'router-failed',
+      signal: null,
+      message,
+      data: {},
+    });
+  }
+}
+
+/** After a restart: the router actions a stored state still waits for. */
+function pendingActions(state: ReleaseState): Action[] {
+  const actions: Action[] = [];
+  for (const track of state.tracks) {
+    if (track.phase === 'promoting')
+      actions.push({ type: 'make-stable', service: track.service, revision: track.canary });
+    else if (!isTerminal(track) && track.appliedWeight !== track.targetWeight) {
+      actions.push({
+        type: 'set-weight',
+        service: track.service,
+        revision: track.canary,
+        weight: track.targetWeight,
+      });
+    }
+  }
+  return actions;
+}
