@@ -13,6 +13,7 @@ import type { ControllerSettings } from './core/release.js';
 import { tick } from './core/tick.js';
 import type { ReleasePhase, ReleaseState } from './core/types.js';
 import { observeTrack } from './observe.js';
+import type { PredictionSource } from './predicted/source.js';
 
 /** What the controller drives: the data plane (builtin today; HAProxy, NGINX … later). */
 export interface ControlledPlane {
@@ -28,7 +29,9 @@ export interface ControlledPlane {
 export interface ControllerOptions {
   readonly store: Store;
   readonly plane: ControlledPlane;
-  readonly analysis: Analysis;
+  /** The sequential analysis of a release (its α split across its services and tests). */
+  readonly analysis: (release: ReleaseConfig) => Analysis;
+  readonly prediction: PredictionSource;
   readonly clock: Clock;
   readonly settings?: ControllerSettings;
   /** Observers of every stored event (progress output, SSE, audit): called after it is durable. */
@@ -70,7 +73,13 @@ export class RolloutController {
       );
     }
     const app = this.options.plane.application;
-    const step = createRelease(spec, app, this.options.analysis, this.options.clock.now(), this.settings);
+    const step = createRelease(
+      spec,
+      app,
+      this.options.analysis(spec),
+      this.options.clock.now(),
+      this.settings,
+    );
     const running = this.track(spec, step.state);
     await this.commit(running, step, true);
     return running.state;
@@ -199,18 +208,16 @@ export class RolloutController {
       if (service === undefined) continue;
       const from = track.observedUntil ?? Math.floor((track.tiers[0]?.startedAt ?? now) / 1000) * 1000;
       if (to - from < 1000) continue;
+      const stable = this.options.plane.stableOf(track.service);
       observations.push(
-        await observeTrack(
-          this.options.plane,
-          service,
-          track,
-          this.options.plane.stableOf(track.service),
-          from,
-          to,
-        ),
+        await observeTrack(this.options.plane, this.options.prediction, service, track, stable, from, to),
       );
     }
-    await this.commit(running, tick(running.state, observations, this.options.analysis, now), false);
+    await this.commit(
+      running,
+      tick(running.state, observations, this.options.analysis(running.spec), now),
+      false,
+    );
   }
 
   private applyAll(running: Running, actions: readonly Action[]): void {

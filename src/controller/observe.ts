@@ -2,6 +2,7 @@ import type { ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import type { Observation, RevisionWindow } from './core/observation.js';
 import type { ServiceTrack } from './core/types.js';
+import type { PredictionSource } from './predicted/source.js';
 
 export interface ObservationSources {
   readonly provider: MetricsProvider;
@@ -15,6 +16,7 @@ export interface ObservationSources {
  */
 export async function observeTrack(
   sources: ObservationSources,
+  prediction: PredictionSource,
   service: ServiceConfig,
   track: ServiceTrack,
   stable: string,
@@ -28,13 +30,31 @@ export async function observeTrack(
     weight: track.appliedWeight,
     crashLoop: sources.crashLooping(track.service, track.canary),
     risk: null,
+    predicted: null,
   };
   try {
     const [canary, baseline] = await Promise.all([
       revisionWindow(sources.provider, service, track.canary, from, to),
       revisionWindow(sources.provider, service, stable, from, to),
     ]);
-    return { ...base, canary, stable: baseline };
+    const range = await prediction.predict(service, stable, track.canary, from, to);
+    const predicted =
+      range === null
+        ? null
+        : {
+            latencyHighMs: range.latencyHighMs,
+            nominalTail: range.nominalTail,
+            above: (
+              await sources.provider.exceedances({
+                service: service.name,
+                revision: track.canary,
+                from,
+                to,
+                thresholdMs: range.latencyHighMs,
+              })
+            ).above,
+          };
+    return { ...base, canary, stable: baseline, predicted };
   } catch {
     return { ...base, canary: null, stable: null };
   }

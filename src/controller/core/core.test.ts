@@ -67,7 +67,17 @@ function obs(
   canary = window(40),
   risk: number | null = null,
 ): Observation {
-  return { service, from, to: from + 10_000, weight, canary, stable: window(4000), crashLoop: false, risk };
+  return {
+    service,
+    from,
+    to: from + 10_000,
+    weight,
+    canary,
+    stable: window(4000),
+    crashLoop: false,
+    risk,
+    predicted: null,
+  };
 }
 
 /** Applies a step's actions as a perfect router would, returning the state after confirmations. */

@@ -24,6 +24,15 @@ export interface Observation {
   readonly crashLoop: boolean;
   /** Updated probability of breaching a limit before 100% (null: no prediction available). */
   readonly risk: number | null;
+  /**
+   * The predicted range's harmful edge for the canary's latency, and how many canary requests
+   * exceeded it in the window (null: no prediction for this window).
+   */
+  readonly predicted: {
+    readonly latencyHighMs: number;
+    readonly above: number;
+    readonly nominalTail: number;
+  } | null;
 }
 
 export interface Finding {

@@ -11,8 +11,8 @@ export const HARD_GUARD_MIN_REQUESTS = 10;
  * One tick of the adaptive rollout rule for every changed service (product rule, in order):
  * RED (a limit breached with significance, a hard guard, or risk above `risk.high`) rolls the
  * service back; YELLOW (harmful deviation from the prediction within limits) pauses and watches
- * faster; GREEN (bake met, every limit test confident, inside predictions, risk ≤ `risk.low`)
- * advances; otherwise keep observing. Missing data holds, and after the outage time takes the
+ * faster; GREEN (bake met, no alarm, inside predictions, risk ≤ `risk.low`, and — before the canary
+ * takes all traffic — every limit test confident it is within its limit) advances; otherwise keep observing. Missing data holds, and after the outage time takes the
  * configured action. Pure: the same state, observations and time give the same step.
  */
 export function tick(
@@ -118,12 +118,15 @@ function tickTrack(
     now - tier.startedAt >= tier.bake.minDurationMs &&
     tier.requests >= tier.bake.minRequests;
   const confidentRisk = risk === null || risk <= state.risk.low;
-  if (baked && result.withinLimits && confidentRisk) {
+  // Small tiers exist to cap the harm while evidence accumulates: they advance on bake and no
+  // alarm. Before the canary takes all traffic, every limit test must be confident it is within.
+  const certify = track.tierIndex >= track.tiers.length - 2;
+  if (baked && confidentRisk && (!certify || result.withinLimits)) {
     decide(
       t,
       track,
       'GREEN',
-      `tier ${tier.share}% baked with ${tier.requests} canary requests, within limits`,
+      `tier ${tier.share}% baked with ${tier.requests} canary requests, ${result.withinLimits ? 'within limits' : 'no alarm'}`,
       [],
     );
     advance(t, track);

@@ -1,0 +1,50 @@
+import type { ServiceConfig } from '../../config/types.js';
+import type { MetricsProvider } from '../../metrics/provider.js';
+
+/**
+ * Where the canary's predicted ranges come from. The first source derives them from the stable
+ * revision's live metrics with a tolerance; a simulation-based source will implement the same
+ * interface.
+ */
+export interface PredictedRange {
+  /** The harmful edge of the predicted range of the canary's latency in this window. */
+  readonly latencyHighMs: number;
+  /** The share of requests expected above that edge when the prediction holds. */
+  readonly nominalTail: number;
+}
+
+export interface PredictionSource {
+  predict(
+    service: ServiceConfig,
+    stable: string,
+    canary: string,
+    from: number,
+    to: number,
+  ): Promise<PredictedRange | null>;
+}
+
+/** Predicts "like the stable revision, up to `tolerance` slower at p99". */
+export class StableBaselineSource implements PredictionSource {
+  private readonly provider: MetricsProvider;
+  private readonly tolerance: number;
+  private readonly minStableRequests: number;
+
+  constructor(provider: MetricsProvider, tolerance = 0.25, minStableRequests = 100) {
+    this.provider = provider;
+    this.tolerance = tolerance;
+    this.minStableRequests = minStableRequests;
+  }
+
+  async predict(
+    service: ServiceConfig,
+    stable: string,
+    _canary: string,
+    from: number,
+    to: number,
+  ): Promise<PredictedRange | null> {
+    const aggregate = await this.provider.aggregate({ service: service.name, revision: stable, from, to });
+    const p99 = aggregate.latency.p99;
+    if (p99 === null || aggregate.requests < this.minStableRequests) return null;
+    return { latencyHighMs: p99 * (1 + this.tolerance), nominalTail: 0.01 };
+  }
+}
