@@ -277,7 +277,14 @@ export class RolloutController {
     };
     loop()
       .catch((error: unknown) => this.report(running, `router applier failed: ${(error as Error).message}`))
-      .finally(() => running.appliers.delete(service));
+      .finally(() => {
+        running.appliers.delete(service);
+        // A new target may have arrived while this applier was finishing: never drop it.
+        const track = running.state.tracks.find((t) => t.service === service);
+        const pending =
+          track !== undefined && (track.phase === 'promoting' || track.appliedWeight !== track.targetWeight);
+        if (pending && !this.closed) this.startApplier(running, service);
+      });
   }
 
   private report(running: Running, message: string): void {

@@ -55,8 +55,13 @@ export async function observeTrack(
             ).above,
           };
     return { ...base, canary, stable: baseline, predicted };
-  } catch {
-    return { ...base, canary: null, stable: null };
+  } catch (error) {
+    return {
+      ...base,
+      canary: null,
+      stable: null,
+      unavailable: error instanceof Error ? error.message : String(error),
+    };
   }
 }
 

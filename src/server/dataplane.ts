@@ -140,7 +140,12 @@ export class DataPlane {
       await this.runtime.start(this.service(name), this.stableOf(name));
     }
     for (const name of Object.keys(this.app.services)) {
-      await this.router.setSplit({ service: name, stable: this.stableOf(name), canary: null, canaryWeight: 0 });
+      await this.router.setSplit({
+        service: name,
+        stable: this.stableOf(name),
+        canary: null,
+        canaryWeight: 0,
+      });
     }
     for (const record of records) {
       const service = this.app.services[record.service];

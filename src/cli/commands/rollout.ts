@@ -63,11 +63,13 @@ export const rollout: Command = {
     try {
       const resumed = await controller.resume();
       for (const name of resumed) ctx.io.err(`resumed release ${name}\n`);
+      const ended = new Map<string, ReleasePhase>();
       for (const release of config.releases) {
         if (resumed.includes(release.name)) continue;
         const existing = await serving.plane.store.getRelease(release.name);
         if (existing !== null) {
-          ctx.io.err(`release ${release.name} already ended (${existing.phase}); skipping\n`);
+          ctx.io.err(`release ${release.name} already ended (${existing.phase})\n`);
+          ended.set(release.name, existing.phase as ReleasePhase);
           continue;
         }
         await controller.submit(release);
@@ -82,9 +84,13 @@ export const rollout: Command = {
         return EXIT.interrupted;
       }
       const states = names.map((n) => controller.state(n));
+      const all: [string, ReleasePhase][] = [
+        ...ended,
+        ...names.map((n, i): [string, ReleasePhase] => [n, outcomes[i] ?? 'running']),
+      ];
       if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(states, null, 2)}\n`);
-      else names.forEach((n, i) => ctx.io.out(`${n}: ${outcomes[i] ?? 'unknown'}\n`));
-      return Math.max(...outcomes.map((o) => OUTCOME_EXIT[o]));
+      else for (const [name, outcome] of all) ctx.io.out(`${name}: ${outcome}\n`);
+      return Math.max(EXIT.ok, ...all.map(([, o]) => OUTCOME_EXIT[o]));
     } finally {
       await controller.close();
       await serving.stop();

@@ -19,6 +19,8 @@ export interface Observation {
   readonly weight: number;
   /** null: the metrics source could not be read — never evidence of health. */
   readonly canary: RevisionWindow | null;
+  /** Why the metrics could not be read, when they could not. */
+  readonly unavailable?: string;
   readonly stable: RevisionWindow | null;
   /** The runtime reports the canary restarting in a loop. */
   readonly crashLoop: boolean;

@@ -24,22 +24,20 @@ export function tick(
   const t = new Transition(state, now);
   for (const track of t.state.tracks) {
     if (isTerminal(track) || track.phase === 'rolling-back' || track.phase === 'promoting') continue;
+    // No observation: its window is not complete yet (windows are whole seconds). Not an outage:
+    // a failed read arrives as an observation without data.
     const observation = observations.find((o) => o.service === track.service);
+    if (observation === undefined) continue;
     tickTrack(t, track, observation, analysis);
     track.lastTickAt = now;
   }
   return t.done();
 }
 
-function tickTrack(
-  t: Transition,
-  track: ServiceTrack,
-  observation: Observation | undefined,
-  analysis: Analysis,
-): void {
+function tickTrack(t: Transition, track: ServiceTrack, observation: Observation, analysis: Analysis): void {
   const { now, state } = t;
-  if (observation === undefined || observation.canary === null || observation.stable === null) {
-    hold(t, track);
+  if (observation.canary === null || observation.stable === null) {
+    hold(t, track, observation.unavailable ?? 'no data');
     return;
   }
   if (track.noDataSince !== null) {
@@ -133,7 +131,7 @@ function tickTrack(
   }
 }
 
-function hold(t: Transition, track: ServiceTrack): void {
+function hold(t: Transition, track: ServiceTrack, why: string): void {
   const { now, state } = t;
   if (track.noDataSince === null) {
     track.noDataSince = now;
@@ -141,7 +139,7 @@ function hold(t: Transition, track: ServiceTrack): void {
       t,
       track,
       'HOLD',
-      'no metrics for this window: holding (missing data is not evidence of health)',
+      `no metrics for this window (${why}): holding, missing data is not evidence of health`,
       [],
     );
     return;

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/core/random.js';
+import { Background, freePort, hit, processesOf } from './helpers.js';
+
+/** A one-service application on a free port, and a release of it, in a fresh directory. */
+async function echoRelease(
+  dir: string,
+  canaryEnv: string,
+): Promise<{ file: string; port: number; stateDir: string }> {
+  const port = await freePort();
+  const stateDir = join(dir, 'state');
+  const file = join(dir, 'echo.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: augur/v1alpha1
+kind: Application
+metadata: { name: echo }
+spec:
+  entrypoint: echo
+  stateDir: ${stateDir}
+  store: { url: "sqlite:${stateDir}/augur.db" }
+  services:
+    echo:
+      port: ${port}
+      stable: v1
+      healthPath: /
+      revisions:
+        v1: { command: [node, test/fixtures/services/echo.js] }
+      limits: { errorRate: 0.05 }
+---
+apiVersion: augur/v1alpha1
+kind: Release
+metadata: { name: echo-v2 }
+spec:
+  application: echo
+  changes:
+    - { service: echo, revision: v2, command: [node, test/fixtures/services/echo.js], env: { ${canaryEnv} } }
+  tiers: [10, 50, 100]
+  bake: { minDuration: 1s, minRequests: 20 }
+  monitoring: { interval: 300ms, warningInterval: 100ms }
+`,
+  );
+  return { file, port, stateDir };
+}
+
+/** Keeps a bounded stream of requests going to the service until stopped (or 60 s pass). */
+function traffic(port: number): { stop: () => Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    const deadline = Date.now() + 60_000;
+    let i = 0;
+    while (running && Date.now() < deadline) {
+      await hit(
+        port,
+        Array.from({ length: 20 }, () => `user-${i++ % 500}`),
+        4,
+      );
+      await sleep(10);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+describe('augur rollout --embedded (real processes)', () => {
+  const dirs: string[] = [];
+  const live: Background[] = [];
+  afterEach(async () => {
+    for (const b of live.splice(0)) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+    await sleep(50);
+  });
+  afterAll(() => {
+    for (const d of dirs) {
+      for (const pid of processesOf(join(d, 'state'))) process.kill(-pid, 'SIGKILL');
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  const fresh = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'augur-e2e-rollout-'));
+    dirs.push(d);
+    return d;
+  };
+
+  it('promotes a healthy canary through every tier', async () => {
+    const { file, port, stateDir } = await echoRelease(fresh(), 'VERSION: v2');
+    const run = new Background(['rollout', '--embedded', file]);
+    live.push(run);
+    await run.waitFor(/tier 10%/);
+    const load = traffic(port);
+    const code = await run.exited;
+    await load.stop();
+    expect(run.output).toMatch(/GREEN echo v2: tier 10%/);
+    expect(run.output).toMatch(/echo v2 is now stable/);
+    expect(run.output).toMatch(/echo-v2: promoted/);
+    expect(code).toBe(0);
+    expect(processesOf(stateDir)).toEqual([]);
+  }, 60_000);
+
+  it('rolls a failing canary back at its first tier', async () => {
+    const { file, port } = await echoRelease(fresh(), "ERROR_RATE: '0.5'");
+    const run = new Background(['rollout', '--embedded', file]);
+    live.push(run);
+    await run.waitFor(/tier 10%/);
+    const load = traffic(port);
+    const code = await run.exited;
+    await load.stop();
+    expect(run.output).toMatch(/RED echo v2/);
+    expect(run.output).not.toMatch(/tier 50%/);
+    expect(run.output).toMatch(/echo-v2: rolled-back/);
+    expect(code).toBe(3);
+  }, 60_000);
+
+  it('survives SIGKILL at random points: every run resumes and ends promoted, no unrecorded weight', async () => {
+    const random = new SeededRandom(20261127);
+    const trials = Number(process.env.AUGUR_CRASH_TRIALS ?? 20);
+    for (let trial = 0; trial < trials; trial++) {
+      const { file, port, stateDir } = await echoRelease(fresh(), 'VERSION: v2');
+      const first = new Background(['rollout', '--embedded', file]);
+      live.push(first);
+      await first.waitFor(/tier 10%/);
+      const load = traffic(port);
+      await sleep(200 + Math.floor(random.next() * 3000));
+      first.child.kill('SIGKILL');
+      await first.exited;
+
+      // What the store says: the router's recorded weight must be one the release state knows.
+      const db = new Database(join(stateDir, 'augur.db'), { readonly: true });
+      const release = db.prepare("SELECT phase, state FROM releases WHERE name = 'echo-v2'").get() as
+        { phase: string; state: string } | undefined;
+      const traffic_ = db
+        .prepare("SELECT canary_weight AS w, stable_revision AS s FROM traffic WHERE service = 'echo'")
+        .get() as { w: number; s: string | null } | undefined;
+      const events = db
+        .prepare("SELECT sequence FROM release_events WHERE release = 'echo-v2' ORDER BY sequence")
+        .all() as {
+        sequence: number;
+      }[];
+      db.close();
+      expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i));
+      if (release !== undefined && release.phase === 'running' && traffic_ !== undefined) {
+        const track = (
+          JSON.parse(release.state) as { tracks: { appliedWeight: number; targetWeight: number }[] }
+        ).tracks[0];
+        expect([track?.appliedWeight, track?.targetWeight, 0]).toContain(traffic_.w);
+      }
+
+      const second = new Background(['rollout', '--embedded', file]);
+      live.push(second);
+      const code = await second.exited;
+      await load.stop();
+      if (process.env.AUGUR_CRASH_DEBUG === '1') console.log(first.output, '\n----\n', second.output);
+      expect(second.output, `trial ${trial}`).toMatch(/echo-v2: promoted/);
+      expect(code).toBe(0);
+      expect(processesOf(stateDir)).toEqual([]);
+    }
+  }, 600_000);
+});
