@@ -41,13 +41,15 @@ export function splitAlpha(plan: AlphaPlan): AlphaSplit {
   const services = [...new Set(plan.services)];
   if (services.length === 0) throw new RangeError('a release changes at least one service');
   const tests = plan.tests ?? ROLLBACK_TESTS;
-  const weights: [string, number][] = Array.isArray(tests)
-    ? (tests as readonly string[]).map((name) => [name, 1])
+  const weights: [string, number][] = isNameList(tests)
+    ? tests.map((name): [string, number] => [name, 1])
     : Object.entries(tests);
   if (weights.length === 0) throw new RangeError('at least one test');
-  if (weights.some(([, w]) => !(w > 0 && Number.isFinite(w)))) throw new RangeError('test weights must be > 0');
+  if (weights.some(([, w]) => !(w > 0 && Number.isFinite(w))))
+    throw new RangeError('test weights must be > 0');
   const segments = plan.segments ?? 1;
-  if (!(Number.isInteger(segments) && segments >= 1)) throw new RangeError('segments must be a whole number ≥ 1');
+  if (!(Number.isInteger(segments) && segments >= 1))
+    throw new RangeError('segments must be a whole number ≥ 1');
   const total = weights.reduce((sum, [, w]) => sum + w, 0);
   const perService = plan.alpha / services.length / segments;
   const split: Record<string, Record<string, number>> = {};
@@ -55,6 +57,10 @@ export function splitAlpha(plan: AlphaPlan): AlphaSplit {
     split[service] = Object.fromEntries(weights.map(([name, w]) => [name, (perService * w) / total]));
   }
   return split;
+}
+
+function isNameList(tests: readonly string[] | Readonly<Record<string, number>>): tests is readonly string[] {
+  return Array.isArray(tests);
 }
 
 /** ln(1/α): the e-value threshold of a test run at level α. */

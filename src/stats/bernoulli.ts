@@ -1,4 +1,10 @@
-import { type OddsRatioMixture, batchLogLikelihoodRatio, checkMixture, designMixture, mixtureLogE } from './mixture.js';
+import {
+  type OddsRatioMixture,
+  batchLogLikelihoodRatio,
+  checkMixture,
+  designMixture,
+  mixtureLogE,
+} from './mixture.js';
 import { checkAlpha, checkCount } from './checks.js';
 
 /**
@@ -58,7 +64,7 @@ export interface LimitVerdict {
   readonly events: number;
   /** events / trials (0 before any trial). */
   readonly rate: number;
-  /** Anytime-valid bounds: at every tick the rate is ≥ lower, and ≤ upper, each with prob. ≥ 1−α. */
+  /** Anytime-valid bounds: P(rate > upper at any tick) ≤ α, and likewise for lower. */
   readonly lower: number;
   readonly upper: number;
   readonly breachedAfter: number | null;
@@ -99,23 +105,25 @@ export function updateLimitTest(state: LimitTestState, batch: LimitBatch): Limit
   return next;
 }
 
-export function decideLimitTest(state: LimitTestState): LimitVerdict {
+/** The status and e-values without the bounds: what a tick needs, at a fraction of the cost. */
+export function limitEvidence(
+  state: LimitTestState,
+): Pick<LimitVerdict, 'status' | 'logEBreach' | 'logEWithin' | 'logThreshold'> {
   const logThreshold = Math.log(1 / state.alpha);
   const logEBreach = logE(state.breach, state, state.limit);
   const logEWithin = logE(state.within, state, state.limit);
   const status: LimitStatus =
     state.breachedAfter !== null ? 'breach' : logEWithin >= logThreshold ? 'within' : 'undecided';
-  const { lower, upper } = limitBounds(state);
+  return { status, logEBreach, logEWithin, logThreshold };
+}
+
+export function decideLimitTest(state: LimitTestState): LimitVerdict {
   return {
-    status,
-    logEBreach,
-    logEWithin,
-    logThreshold,
+    ...limitEvidence(state),
     trials: state.trials,
     events: state.events,
     rate: state.trials === 0 ? 0 : state.events / state.trials,
-    lower,
-    upper,
+    ...limitBounds(state),
     breachedAfter: state.breachedAfter,
   };
 }
@@ -157,4 +165,14 @@ function crossing(holds: (p: number) => boolean, edge: 'smallest' | 'largest'): 
     else lo = mid;
   }
   return p(edge === 'smallest' ? hi : lo);
+}
+
+/**
+ * A batch from raw values: each value is a trial, and one above `threshold` is an event — requests
+ * slower than the latency limit, monitoring windows hotter than the CPU limit.
+ */
+export function countAbove(values: readonly number[], threshold: number): LimitBatch {
+  let events = 0;
+  for (const v of values) if (v > threshold) events++;
+  return { trials: values.length, events };
 }

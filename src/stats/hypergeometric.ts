@@ -66,7 +66,12 @@ function approximateMean({ n1, n2, m }: Margins, psi: number): number {
  * ratio ψ against ψ₀. ln LR is increasing in x when ψ > ψ₀, which makes the family monotone and the
  * one-sided null "odds ratio ≤ ψ₀" as easy to test as its boundary.
  */
-export function conditionalLogLikelihoodRatio(margins: Margins, x: number, psi: number, psi0: number): number {
+export function conditionalLogLikelihoodRatio(
+  margins: Margins,
+  x: number,
+  psi: number,
+  psi0: number,
+): number {
   const { lo, hi } = support(margins);
   if (lo === hi) return 0;
   return x * Math.log(psi / psi0) - logNormaliser(margins, psi) + logNormaliser(margins, psi0);

@@ -5,7 +5,15 @@
  */
 export { ROLLBACK_TESTS, logThreshold, splitAlpha } from './alpha.js';
 export type { AlphaPlan, AlphaSplit } from './alpha.js';
-export { decideLimitTest, initialLimitTest, limitBounds, oddsRatio, updateLimitTest } from './bernoulli.js';
+export {
+  countAbove,
+  decideLimitTest,
+  initialLimitTest,
+  limitBounds,
+  limitEvidence,
+  oddsRatio,
+  updateLimitTest,
+} from './bernoulli.js';
 export type { LimitBatch, LimitStatus, LimitTestConfig, LimitTestState, LimitVerdict } from './bernoulli.js';
 export { exceedanceBatch, exceedanceLimit, pooledThreshold, shiftOddsRatio } from './latency.js';
 export { designMixture } from './mixture.js';
@@ -44,3 +52,4 @@ export {
   sprtExpectedSamples,
   sprtThresholds,
 } from './sprt.js';
+export { median, sampleBinomial, sampleNormal } from './simulate.js';

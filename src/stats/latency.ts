@@ -20,7 +20,11 @@ export function exceedanceLimit(quantile: number): number {
  * The nearest-rank `quantile` of both revisions' latencies pooled. Pooling keeps the threshold
  * symmetric in the revision labels, which the comparison's validity rests on.
  */
-export function pooledThreshold(canary: readonly number[], stable: readonly number[], quantile: number): number {
+export function pooledThreshold(
+  canary: readonly number[],
+  stable: readonly number[],
+  quantile: number,
+): number {
   checkProbability(quantile, 'quantile');
   const all = Float64Array.from([...canary, ...stable]).sort();
   if (all.length === 0) return Number.NaN;

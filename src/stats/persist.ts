@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Result, err, ok } from '../core/result.js';
 import type { LimitTestState } from './bernoulli.js';
-import { checkMixture } from './mixture.js';
+import { type MixtureSide, type OddsRatioMixture, checkMixture } from './mixture.js';
 import type { ProportionTestState } from './proportions.js';
 import type { RangeTestState } from './range.js';
 import type { RateRatioState } from './rate-ratio.js';
@@ -89,6 +89,7 @@ export function restoreTestState(json: unknown): Result<TestState, string> {
     const issue = parsed.error.issues[0];
     return err(`invalid test state at ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unknown'}`);
   }
+  // zod types an optional key as `T | undefined`, which exactOptionalPropertyTypes keeps apart.
   const state = parsed.data as TestState;
   try {
     for (const [m, sideName] of mixturesOf(state)) checkMixture(m, sideName);
@@ -101,13 +102,11 @@ export function restoreTestState(json: unknown): Result<TestState, string> {
   return ok(state);
 }
 
-type SideShape = { readonly mixture: LimitTestState['breach']; readonly logLR: readonly number[] };
-
-function sidesOf(state: TestState): SideShape[] {
+function sidesOf(state: TestState): MixtureSide[] {
   return state.kind === 'rate-ratio' || state.kind === 'proportions' ? [state.worse, state.notWorse] : [];
 }
 
-function mixturesOf(state: TestState): [LimitTestState['breach'], 'above' | 'below'][] {
+function mixturesOf(state: TestState): [OddsRatioMixture, 'above' | 'below'][] {
   switch (state.kind) {
     case 'limit':
       return [

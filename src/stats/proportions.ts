@@ -1,6 +1,13 @@
 import { checkAlpha } from './checks.js';
 import { conditionalLogLikelihoodRatio } from './hypergeometric.js';
-import { type MixtureSide, advanceSide, checkMixture, designMixture, emptySide, sideLogE } from './mixture.js';
+import {
+  type MixtureSide,
+  advanceSide,
+  checkMixture,
+  designMixture,
+  emptySide,
+  sideLogE,
+} from './mixture.js';
 import { type RegressionVerdict, regressionVerdict } from './rate-ratio.js';
 
 /**
@@ -83,7 +90,10 @@ export function initialProportionTest(config: ProportionTestConfig): ProportionT
   };
 }
 
-export function updateProportionTest(state: ProportionTestState, batch: ProportionBatch): ProportionTestState {
+export function updateProportionTest(
+  state: ProportionTestState,
+  batch: ProportionBatch,
+): ProportionTestState {
   const { canaryRequests: n1, canaryEvents: x, stableRequests: n2, stableEvents: y } = batch;
   for (const [name, value] of Object.entries(batch)) {
     if (!(Number.isInteger(value) && value >= 0)) throw new RangeError(`${name} must be a whole count ≥ 0`);

@@ -39,13 +39,21 @@ export function klBernoulli(p0: number, p1: number): number {
  * KL per observation of a normal mean shift δ with known σ; per canary/baseline pair the
  * difference has variance 2σ², which halves it.
  */
-export function klNormalShift(delta: number, sigma: number, per: 'observation' | 'pair' = 'observation'): number {
+export function klNormalShift(
+  delta: number,
+  sigma: number,
+  per: 'observation' | 'pair' = 'observation',
+): number {
   const kl = (delta * delta) / (2 * sigma * sigma);
   return per === 'pair' ? kl / 2 : kl;
 }
 
 /** Log-normal latency made `ratio` × slower: a normal shift of ln(ratio) in log-latency. */
-export function klLogNormalRatio(ratio: number, sigmaLog: number, per: 'observation' | 'pair' = 'pair'): number {
+export function klLogNormalRatio(
+  ratio: number,
+  sigmaLog: number,
+  per: 'observation' | 'pair' = 'pair',
+): number {
   return klNormalShift(Math.log(ratio), sigmaLog, per);
 }
 

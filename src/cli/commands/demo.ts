@@ -1,98 +1,214 @@
+import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sequentialAnalysis } from '../../controller/analysis/sequential.js';
+import { RolloutController } from '../../controller/controller.js';
+import type { ReleaseEvent } from '../../controller/core/events.js';
+import type { ReleasePhase, ReleaseState } from '../../controller/core/types.js';
+import { StableBaselineSource } from '../../controller/predicted/source.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
-import { parseDuration } from '../../config/duration.js';
+import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
+import { systemClock } from '../../core/clock.js';
 import { runLoad } from '../../load/index.js';
-import { metricsReport } from '../../server/metrics-report.js';
+import type { MetricsProvider } from '../../metrics/provider.js';
+import type { LoadSnapshot } from '../../load/index.js';
+import { StateLock } from '../../runtime/process/state-lock.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, stringOption, UsageError } from '../command.js';
-import { fixed, percent, table } from '../format.js';
-import { loadReportText, progressLine } from '../load-output.js';
+import { fixed } from '../format.js';
+import { releaseEventLine } from '../release-events.js';
 import { addresses, serve } from '../serve.js';
 
 /** The package root: the demo runs the shop shipped with Augur, wherever it is started from. */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const RELEASES = ['cart-v2', 'cart-bad'];
+
+export interface DemoReleaseSummary {
+  readonly release: string;
+  readonly service: string;
+  readonly revision: string;
+  readonly outcome: ReleasePhase;
+  /** Highest tier (percent) the canary reached. */
+  readonly tierReached: number;
+  /** From the release's start to its final decision. */
+  readonly timeToDecisionMs: number | null;
+  /** Requests the canary revision served during the release, and how many of them failed. */
+  readonly canaryRequests: number;
+  readonly canaryErrors: number;
+  readonly reason: string | null;
+}
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'Run the example shop under production-like load, with a canary on 5% of cart.',
-  usage: '[--duration 60s] [--rate 40] [--json]',
+  summary:
+    'The shop under production-like load, and two releases decided live: one promoted, one rolled back.',
+  usage: '[--rate 50] [--once] [--json]',
   description:
     'Starts examples/shop (frontend → catalog, frontend → cart → payments) on ports 8080–8083 with the\n' +
-    "builtin router and metrics, sends a compressed diurnal load, puts cart v2 on 5% of cart's traffic\n" +
-    'after the first third, and prints per-revision metrics at the end. Ctrl-C stops early, cleanly.',
+    'builtin router and metrics, sends steady load, then rolls out two releases one after the other:\n' +
+    'cart-v2 (genuinely faster: promoted to 100%) and cart-bad (5% errors: rolled back at its first\n' +
+    'tier). Progress is printed as it happens; the whole demo takes 1–3 minutes. State lives in\n' +
+    '.augur/demo and starts afresh each run. With --json, prints per release its outcome, the tier\n' +
+    'reached, the time to the decision and the requests the canary served. --once is accepted for\n' +
+    'scripts (the demo always runs once). Exit code 0 when both releases end as expected.',
   options: {
-    duration: { type: 'string', value: 'DURATION', description: 'how long the load runs', default: '60s' },
-    rate: { type: 'string', value: 'N', description: 'peak page views per second', default: '40' },
-    json: { type: 'boolean', description: 'print the final report as JSON' },
+    rate: { type: 'string', value: 'N', description: 'page views per second during the demo', default: '50' },
+    once: { type: 'boolean', description: 'run once and exit (the default; kept for scripts)' },
+    json: { type: 'boolean', description: 'print the summary as JSON' },
   },
   positionals: { min: 0, max: 0, name: '' },
   async run(ctx) {
-    const durationMs = parseDuration(stringOption(ctx, 'duration') ?? '60s');
-    if (durationMs === undefined || durationMs < 3000) throw new UsageError('--duration must be at least 3s');
-    const rate = Number(stringOption(ctx, 'rate') ?? '40');
-    if (!Number.isFinite(rate) || rate <= 0) throw new UsageError('--rate must be a positive number');
+    const rate = Number(stringOption(ctx, 'rate') ?? '50');
+    if (!Number.isFinite(rate) || rate <= 0 || rate > 500) throw new UsageError('--rate must be in (0, 500]');
+    const json = flag(ctx, 'json');
+    const say = (text: string): void => ctx.io.err(text);
 
-    const file = join(packageRoot, 'examples', 'shop', 'augur.yaml');
-    const loaded = await loadConfiguration([file], { cwd: packageRoot, checkPorts: true });
+    const files = [
+      join(packageRoot, 'examples', 'shop', 'augur.yaml'),
+      ...RELEASES.map((r) => join(packageRoot, 'examples', 'shop', 'releases', `${r}.yaml`)),
+    ];
+    const loaded = await loadConfiguration(files, { cwd: packageRoot, checkPorts: true });
     if (!loaded.ok) {
-      ctx.io.err(`${formatIssues(loaded.error)}\nthe demo needs ports 8080–8083 free on 127.0.0.1\n`);
+      say(`${formatIssues(loaded.error)}\nthe demo needs ports 8080–8083 free on 127.0.0.1\n`);
       return EXIT.usage;
     }
-    const app = loaded.value.application;
+    const app = freshDemoState(loaded.value.application);
     const serving = await serve(app, ctx.io, { quiet: true });
+    const controller = new RolloutController({
+      store: serving.plane.store,
+      plane: serving.plane,
+      analysis: (release) => sequentialAnalysis(app, release),
+      prediction: new StableBaselineSource(serving.plane.provider),
+      clock: systemClock,
+      onEvent: (event: ReleaseEvent) => {
+        const line = releaseEventLine(event);
+        if (line !== null) say(`${line}\n`);
+      },
+    });
+    const stopLoad = new AbortController();
+    const onAbort = (): void => stopLoad.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      ctx.io.err(`augur demo: the shop is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`);
-      ctx.io.err(`load: diurnal, peak ${rate} pages/s, for ${durationMs / 1000} s (Ctrl-C stops)\n`);
+      say(`augur demo: the shop is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`);
       const entry = serving.plane.router.address(app.entrypoint);
-      const canaryAt = setTimeout(() => {
-        serving.plane
-          .setTraffic('cart', 'v2', 500)
-          .then(() => ctx.io.err('traffic: cart v2 now serves 5% of cart (sticky per user)\n'))
-          .catch((error: unknown) =>
-            ctx.io.err(`traffic: could not start cart v2: ${(error as Error).message}\n`),
-          );
-      }, durationMs / 3);
-      const report = await runLoad(
+      const load = runLoad(
         {
           target: `http://${entry.host}:${entry.port}/`,
-          profile: 'diurnal',
+          profile: 'constant',
           rate,
-          durationMs,
-          periodMs: Math.min(60_000, durationMs),
-          users: 2000,
-          signal: ctx.signal,
+          durationMs: 200_000,
+          users: 5000,
+          signal: stopLoad.signal,
+          progressIntervalMs: 5_000,
         },
-        { onProgress: (s) => ctx.io.err(`${progressLine(s)}\n`) },
+        {
+          onProgress: (s: LoadSnapshot) => {
+            say(
+              `         load ${fixed(s.rps, 0)} pages/s, p99 ${fixed(s.p99Ms, 1)} ms, errors ${s.errors}\n`,
+            );
+          },
+        },
       );
-      clearTimeout(canaryAt);
-      const metrics = await metricsReport(serving.plane, durationMs + 1000);
-      if (flag(ctx, 'json')) {
-        ctx.io.out(`${JSON.stringify({ load: report, metrics }, null, 2)}\n`);
-      } else {
-        ctx.io.out(`\n${loadReportText(report)}\n`);
+      // Let the stable revisions build a baseline before the first canary.
+      await delay(5_000, ctx.signal);
+      const summaries: DemoReleaseSummary[] = [];
+      for (const spec of loaded.value.releases) {
+        if (ctx.signal.aborted) break;
+        say(
+          `\n— release ${spec.name}: ${spec.changes.map((c) => `${c.service} → ${c.revision}`).join(', ')}, tiers ${spec.tiers.join('% → ')}%\n`,
+        );
+        const started = Date.now();
+        await controller.submit(spec);
+        const outcome = await Promise.race([controller.wait(spec.name), aborted(ctx.signal)]);
+        if (outcome === 'interrupted') break;
+        const state = controller.state(spec.name);
+        if (state !== null) summaries.push(await summarize(serving.plane, spec, state, outcome, started));
+      }
+      stopLoad.abort();
+      const report = await load;
+      if (ctx.signal.aborted) {
+        say('interrupted\n');
+        return EXIT.interrupted;
+      }
+      const expected = summaries.map((s) => s.outcome).join(',') === 'promoted,rolled-back';
+      if (json) {
         ctx.io.out(
-          table(
-            ['service', 'revision', 'weight', 'observed', 'requests', 'errors', 'p50', 'p99', 'cpu'],
-            metrics.rows.map((r) => [
-              r.service,
-              r.revision,
-              percent(r.weightPercent),
-              percent(r.observedPercent),
-              String(r.requests),
-              percent(r.errorRate === null ? null : r.errorRate * 100),
-              fixed(r.p50Ms, 1, 'ms'),
-              fixed(r.p99Ms, 1, 'ms'),
-              fixed(r.cpuCores, 2),
-            ]),
-          ),
+          `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, asExpected: expected }, null, 2)}\n`,
+        );
+      } else {
+        ctx.io.out('\nsummary\n');
+        for (const s of summaries) {
+          ctx.io.out(
+            `  ${s.release.padEnd(10)} ${s.outcome.padEnd(12)} reached ${String(s.tierReached).padStart(3)}%` +
+              `  decided in ${fixed(s.timeToDecisionMs === null ? null : s.timeToDecisionMs / 1000, 1)} s` +
+              `  canary served ${s.canaryRequests} requests (${s.canaryErrors} failed)\n`,
+          );
+        }
+        ctx.io.out(
+          `  load: ${report.sent} page views, ${report.errors} errors, p99 ${fixed(report.latencyMs.p99, 1)} ms\n`,
         );
       }
-      return report.stoppedBy === 'signal' ? EXIT.interrupted : EXIT.ok;
+      return expected ? EXIT.ok : EXIT.failure;
     } finally {
-      ctx.io.err('stopping the shop…\n');
+      stopLoad.abort();
+      ctx.signal.removeEventListener('abort', onAbort);
+      await controller.close();
+      say('stopping the shop…\n');
       await serving.stop();
     }
   },
 };
+
+/** The demo keeps its own state directory and starts it afresh (processes of a killed run are still stopped). */
+function freshDemoState(app: ApplicationConfig): ApplicationConfig {
+  const stateDir = join(app.stateDir, 'demo');
+  const lock = new StateLock(stateDir);
+  lock.acquire();
+  lock.release();
+  for (const file of ['augur.db', 'augur.db-wal', 'augur.db-shm'])
+    rmSync(join(stateDir, file), { force: true });
+  return { ...app, stateDir, store: { url: `sqlite:${join(stateDir, 'augur.db')}` } };
+}
+
+async function summarize(
+  plane: { provider: MetricsProvider },
+  spec: ReleaseConfig,
+  state: ReleaseState,
+  outcome: ReleasePhase,
+  started: number,
+): Promise<DemoReleaseSummary> {
+  const track = state.tracks[0];
+  const service = track?.service ?? '';
+  const revision = track?.canary ?? '';
+  const reached = track?.tiers.filter((t) => t.startedAt !== null).map((t) => t.share) ?? [];
+  const ended = track?.tiers.map((t) => t.endedAt ?? 0).reduce((a, b) => Math.max(a, b), 0) ?? 0;
+  const from = Math.floor(started / 1000) * 1000;
+  const to = Math.ceil(Date.now() / 1000) * 1000;
+  const canary = await plane.provider.aggregate({ service, revision, from, to });
+  return {
+    release: spec.name,
+    service,
+    revision,
+    outcome,
+    tierReached: reached.length === 0 ? 0 : Math.max(...reached),
+    timeToDecisionMs: ended > 0 ? ended - state.createdAt : null,
+    canaryRequests: canary.requests,
+    canaryErrors: canary.errors,
+    reason: track?.reason ?? null,
+  };
+}
+
+function aborted(signal: AbortSignal): Promise<'interrupted'> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve('interrupted');
+    else signal.addEventListener('abort', () => resolve('interrupted'), { once: true });
+  });
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}

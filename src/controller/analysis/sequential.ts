@@ -1,10 +1,20 @@
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
+import { splitAlpha } from '../../stats/alpha.js';
 import type { LimitTestState } from '../../stats/bernoulli.js';
 import { decideLimitTest, initialLimitTest, updateLimitTest } from '../../stats/bernoulli.js';
+import type { RateRatioState } from '../../stats/rate-ratio.js';
+import {
+  decideRateRatio,
+  initialRateRatio,
+  rateRatioBatch,
+  updateRateRatio,
+} from '../../stats/rate-ratio.js';
 import type { Analysis, AnalysisResult, Finding, Observation } from '../core/observation.js';
 
 /** Tests that can roll a canary back, per changed service: each gets an equal share of α. */
-export const RED_TESTS = ['error-rate-limit', 'latency-limit', 'cpu-limit'] as const;
+export const RED_TESTS = ['error-limit', 'latency-limit', 'cpu-limit', 'error-regression'] as const;
+/** The canary's error rate may be up to this multiple of the stable's before it counts as worse. */
+const ERROR_REGRESSION_TOLERANCE = 1.5;
 /** "p99 ≤ L" is "P(latency > L) ≤ 1%". */
 const LATENCY_TAIL = 0.01;
 /** CPU windows: the canary breaches when more than this share of its windows run above the limit. */
@@ -15,30 +25,45 @@ interface TrackTests {
   readonly latency: LimitTestState | null;
   readonly cpu: LimitTestState | null;
   readonly deviation: LimitTestState | null;
+  readonly regression: RateRatioState;
 }
 
 /**
  * The sequential analysis of one release: anytime-valid one-sided tests of each changed service's
  * canary against its limits (error rate, latency quantile as a Bernoulli exceedance, CPU windows)
- * and against its predicted latency range. The release's α is split evenly over its services and
- * their RED tests (docs/statistics.md); each test is one e-process across all tiers.
+ * against the stable revision's error rate (relative regression), and against its predicted latency
+ * range. The release's α is split evenly over its services and their rollback tests
+ * (docs/statistics.md); each test is one e-process across all tiers.
  */
 export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfig): Analysis {
-  const perTest = release.alpha / (Math.max(1, release.changes.length) * RED_TESTS.length);
+  const split = splitAlpha({
+    alpha: release.alpha,
+    services: release.changes.map((c) => c.service),
+    tests: RED_TESTS,
+  });
+  const alphaOf = (service: string, test: (typeof RED_TESTS)[number]): number =>
+    split[service]?.[test] ?? release.alpha / (release.changes.length * RED_TESTS.length);
   return {
     initial(service: string): TrackTests {
       const limits = app.services[service]?.limits ?? {};
       return {
         errors:
           limits.errorRate !== undefined && limits.errorRate < 1
-            ? initialLimitTest({ limit: limits.errorRate, alpha: perTest })
+            ? initialLimitTest({ limit: limits.errorRate, alpha: alphaOf(service, 'error-limit') })
             : null,
         latency:
           limits.latencyP99Ms !== undefined
-            ? initialLimitTest({ limit: LATENCY_TAIL, alpha: perTest })
+            ? initialLimitTest({ limit: LATENCY_TAIL, alpha: alphaOf(service, 'latency-limit') })
             : null,
-        cpu: limits.cpu !== undefined ? initialLimitTest({ limit: CPU_WINDOW_SHARE, alpha: perTest }) : null,
+        cpu:
+          limits.cpu !== undefined
+            ? initialLimitTest({ limit: CPU_WINDOW_SHARE, alpha: alphaOf(service, 'cpu-limit') })
+            : null,
         deviation: null,
+        regression: initialRateRatio({
+          alpha: alphaOf(service, 'error-regression'),
+          tolerance: ERROR_REGRESSION_TOLERANCE,
+        }),
       };
     },
     update(raw: unknown, o: Observation): AnalysisResult {
@@ -65,7 +90,20 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         state.cpu === null || hot === null || canary.requests === 0
           ? state.cpu
           : updateLimitTest(state.cpu, { trials: 1, events: hot ? 1 : 0 });
-      const deviation = updateDeviation(state.deviation, o, perTest);
+      const deviation = updateDeviation(state.deviation, o, alphaOf(o.service, 'latency-limit'));
+      const stable = o.stable;
+      const regression =
+        stable === null
+          ? state.regression
+          : updateRateRatio(
+              state.regression,
+              rateRatioBatch({
+                canaryRequests: canary.requests,
+                canaryErrors: canary.errors,
+                stableRequests: stable.requests,
+                stableErrors: stable.errors,
+              }),
+            );
 
       const breaches: Finding[] = [];
       const verdicts = [
@@ -95,6 +133,14 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           breaches.push({ test: v.test, message: v.what(d.rate, d.lower), evidence: Math.exp(d.logEBreach) });
         if (d.status !== 'within') within = false;
       }
+      const versus = decideRateRatio(regression);
+      if (versus.status === 'worse') {
+        breaches.push({
+          test: 'error-regression',
+          message: `errors regress against the stable revision (${versus.canaryEvents} on the canary, ${versus.stableEvents} on the stable, beyond ${ERROR_REGRESSION_TOLERANCE}× its rate)`,
+          evidence: Math.exp(versus.logEWorse),
+        });
+      }
       const deviations: Finding[] = [];
       if (deviation !== null && decideLimitTest(deviation).status === 'breach' && o.predicted !== null) {
         const d = decideLimitTest(deviation);
@@ -104,7 +150,12 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           evidence: Math.exp(d.logEBreach),
         });
       }
-      return { state: { errors, latency, cpu, deviation }, breaches, deviations, withinLimits: within };
+      return {
+        state: { errors, latency, cpu, deviation, regression },
+        breaches,
+        deviations,
+        withinLimits: within,
+      };
     },
   };
 }
