@@ -1,10 +1,12 @@
 /**
- * The two sides of the proxy benchmark, each run in its own process so that neither shares an
- * event loop with the load: `upstream` (a minimal HTTP server) and `router` (the builtin router
- * with the builtin metrics recording every request, as in production).
+ * The parts of the proxy benchmark, each run in its own process so that none shares an event loop
+ * with the load: `upstream` (a minimal HTTP server), `router` (the builtin router with the builtin
+ * metrics recording every request, as in production) and `pipe` (a TCP relay that copies bytes
+ * without reading them: the least any proxy in Node costs on the machine, for reference).
  * Each prints its port on stdout once listening.
  */
 import { createServer } from 'node:http';
+import { connect, createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +48,22 @@ if (role === 'upstream') {
       process.exit(0);
     });
   });
+} else if (role === 'pipe') {
+  // One upstream connection per client connection, bytes relayed as they come.
+  const server = createTcpServer({ noDelay: true }, (client) => {
+    const upstream = connect({ host: '127.0.0.1', port: Number(upstreamPort), noDelay: true });
+    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const address = server.address();
+    process.stdout.write(`${typeof address === 'object' && address !== null ? address.port : 0}\n`);
+  });
 } else {
-  process.stderr.write('usage: proxy-parts upstream | router UPSTREAM_PORT\n');
+  process.stderr.write('usage: proxy-parts upstream | router UPSTREAM_PORT | pipe UPSTREAM_PORT\n');
   process.exit(2);
 }

@@ -1,30 +1,209 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ConfigIssue } from '../config/issues.js';
+import { formatPath } from '../config/issues.js';
 import { AugurError } from '../core/errors.js';
 import { readServer } from '../server/local-access.js';
+import { ConfigInvalidError } from './config-files.js';
+import type { SseEvent } from './sse-client.js';
+import { readSse } from './sse-client.js';
 
-/** Calls the control API of the Augur running for a state directory. */
-export async function callServer<T>(
-  stateDir: string,
-  method: 'GET' | 'PUT',
-  path: string,
-  body?: unknown,
-): Promise<T> {
-  const { info, token } = readServer(stateDir);
-  let response: Response;
-  try {
-    response = await fetch(`${info.url}${path}`, {
+/** Where a command sends its requests, and with which token. */
+export interface ServerTarget {
+  readonly url: string;
+  readonly token: string | undefined;
+  /** How the address was found, for error messages. */
+  readonly source: string;
+}
+
+export interface TargetHints {
+  /** --server, --token */
+  readonly server?: string | undefined;
+  readonly token?: string | undefined;
+  /** State directory of the Application file the command was given, if any. */
+  readonly stateDir?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The server a command talks to: `--server`, else `$AUGUR_SERVER`, else the Augur running for the
+ * given Application's state directory (or `./.augur`), found through its server.json. The token is
+ * `--token`, else `$AUGUR_TOKEN`, else — for that local Augur only — its admin token file.
+ */
+export function resolveTarget(hints: TargetHints): ServerTarget {
+  const env = hints.env ?? process.env;
+  const token = hints.token ?? nonEmpty(env['AUGUR_TOKEN']);
+  const remote = hints.server ?? nonEmpty(env['AUGUR_SERVER']);
+  if (remote !== undefined) {
+    if (!/^https?:\/\//.test(remote))
+      throw new AugurError(
+        'SERVER_URL_INVALID',
+        `the server address must be an http(s) URL, got "${remote}"`,
+      );
+    return {
+      url: remote.replace(/\/+$/, ''),
+      token,
+      source: hints.server !== undefined ? '--server' : 'AUGUR_SERVER',
+    };
+  }
+  const stateDir = hints.stateDir ?? resolve('.augur');
+  if (hints.stateDir === undefined && !existsSync(resolve(stateDir, 'server.json'))) {
+    throw new AugurError(
+      'NO_SERVER',
+      'no server given: use --server URL (or AUGUR_SERVER), or -f FILE naming the Application of a local `augur server`/`augur up`',
+    );
+  }
+  const local = readServer(stateDir);
+  return { url: local.info.url, token: token ?? local.token, source: `${stateDir}/server.json` };
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value === '' ? undefined : value;
+
+/** A refusal from the API, with its HTTP status and stable code. */
+export class ApiError extends AugurError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(code, message);
+    this.status = status;
+  }
+}
+
+interface ErrorBody {
+  readonly error?: string;
+  readonly code?: string;
+  readonly issues?: readonly ConfigIssue[];
+}
+
+export class ApiClient {
+  readonly target: ServerTarget;
+
+  constructor(target: ServerTarget) {
+    this.target = target;
+  }
+
+  async request<T>(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    options: { label?: string } = {},
+  ): Promise<T> {
+    const response = await this.fetch(path, {
       method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      headers: this.headers(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       signal: AbortSignal.timeout(30_000),
     });
-  } catch (error) {
-    throw new AugurError(
-      'NOT_RUNNING',
-      `the Augur recorded in ${stateDir} (PID ${info.pid}, ${info.url}) does not answer: ${(error as Error).message}`,
-    );
+    const text = await response.text();
+    let payload: unknown;
+    try {
+      payload = text === '' ? {} : (JSON.parse(text) as unknown);
+    } catch {
+      throw new ApiError(
+        response.status,
+        `HTTP_${response.status}`,
+        `${this.target.url} did not answer JSON`,
+      );
+    }
+    if (!response.ok) throw this.refusal(response.status, payload as ErrorBody, options.label);
+    return payload as T;
   }
-  const payload = (await response.json()) as T & { error?: string; code?: string };
-  if (!response.ok)
-    throw new AugurError(payload.code ?? `HTTP_${response.status}`, payload.error ?? response.statusText);
-  return payload;
+
+  /**
+   * Follows an event stream until `onEvent` returns true, the signal aborts, or the deadline
+   * passes; reconnects with Last-Event-ID when the connection drops.
+   */
+  async follow(
+    path: string,
+    onEvent: (event: SseEvent) => boolean | void,
+    options: { signal: AbortSignal; lastEventId?: string; maxReconnects?: number },
+  ): Promise<'stopped' | 'aborted'> {
+    let lastId = options.lastEventId;
+    let failures = 0;
+    while (!options.signal.aborted) {
+      let response: Response;
+      try {
+        response = await this.fetch(path, {
+          headers: this.headers({
+            accept: 'text/event-stream',
+            ...(lastId !== undefined ? { 'last-event-id': lastId } : {}),
+          }),
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (options.signal.aborted) return 'aborted';
+        if (++failures > (options.maxReconnects ?? 30)) throw error;
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** failures)));
+        continue;
+      }
+      if (!response.ok || response.body === null) {
+        const text = await response.text();
+        throw this.refusal(response.status, safeJson(text));
+      }
+      failures = 0;
+      try {
+        const how = await readSse(response.body, (event) => {
+          if (event.id !== undefined) lastId = event.id;
+          return onEvent(event);
+        });
+        if (how === 'stopped') return 'stopped';
+      } catch (error) {
+        if (options.signal.aborted) return 'aborted';
+        if (++failures > (options.maxReconnects ?? 30)) throw error;
+      }
+    }
+    return 'aborted';
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    const token = this.target.token;
+    return { ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...extra };
+  }
+
+  private async fetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${this.target.url}${path}`, init);
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
+      throw new AugurError(
+        'NOT_RUNNING',
+        `the Augur at ${this.target.url} (from ${this.target.source}) does not answer: ${cause}`,
+      );
+    }
+  }
+
+  private refusal(status: number, body: ErrorBody, label?: string): Error {
+    const issues = body.issues;
+    if (body.code === 'CONFIG_INVALID' && issues !== undefined && Array.isArray(issues)) {
+      const where = label ?? 'request';
+      const report = issues
+        .map((i: ConfigIssue) => `${where}  error  ${formatPath(i.path)}  ${i.message} (${i.code})`)
+        .join('\n');
+      return new ConfigInvalidError(report, issues.length);
+    }
+    const hint =
+      status === 401
+        ? ' (give a token with --token or AUGUR_TOKEN; create one with `augur token create`)'
+        : '';
+    return new ApiError(status, body.code ?? `HTTP_${status}`, `${body.error ?? `HTTP ${status}`}${hint}`);
+  }
+}
+
+function safeJson(text: string): ErrorBody {
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return {};
+  }
+}
+
+/** Calls the API of the Augur running for a state directory, with its local admin token. */
+export async function callServer<T>(
+  stateDir: string,
+  method: 'GET' | 'PUT' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  return new ApiClient(resolveTarget({ stateDir, env: {} })).request<T>(method, path, body);
 }

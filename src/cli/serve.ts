@@ -1,64 +1,73 @@
-import type { ApplicationConfig } from '../config/types.js';
-import { ControlApi } from '../server/api.js';
-import type { DataPlaneEvent } from '../server/dataplane.js';
-import { DataPlane } from '../server/dataplane.js';
-import { publishServer, unpublishServer } from '../server/local-access.js';
+import type { RolloutController } from '../controller/controller.js';
+import type { ReleaseEvent } from '../controller/core/events.js';
+import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
+import type { AugurServerOptions } from '../server/augur-server.js';
+import { startAugurServer } from '../server/augur-server.js';
+import type { DataPlane, DataPlaneEvent } from '../server/dataplane.js';
+import type { EventHub } from '../server/event-hub.js';
 import type { Io } from './command.js';
 import { eventLine } from './event-lines.js';
 
 export interface Serving {
   readonly plane: DataPlane;
   readonly apiUrl: string;
+  /** The local admin token published in the state directory. */
   readonly token: string;
+  /** Null unless `runReleases` was asked for. */
+  readonly controller: RolloutController | null;
+  readonly hub: EventHub;
+  /** Releases resumed where an earlier run left them. */
+  readonly resumed: readonly string[];
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  readonly apiPort?: number;
+  /** Address of the API; loopback unless given. */
+  readonly apiHost?: string;
+  readonly quiet?: boolean;
+  readonly onEvent?: (e: DataPlaneEvent) => void;
+  readonly onReleaseEvent?: (e: ReleaseEvent) => void;
+  /** Run the rollout controller in this process (resume releases, accept submissions). */
+  readonly runReleases?: boolean;
+  /** Reads need no token. Default: only when the API stays on loopback (no apiHost). */
+  readonly openReads?: boolean;
+  /** Releases in the files the process was started with (see AugurServerOptions.releases). */
+  readonly releases?: readonly ReleaseConfig[];
+}
+
 /**
- * Starts the application's data plane and its control API and publishes the API's address for
- * other CLI commands. `up` and `demo` share this one code path.
+ * Starts the application's data plane, the controller when asked, and the API, and publishes the
+ * API's address for other CLI commands, printing data-plane events unless quiet. `server`, `up`,
+ * `demo` and `rollout --embedded` share this one code path.
  */
-export async function serve(
-  app: ApplicationConfig,
-  io: Io,
-  options: { apiPort?: number; quiet?: boolean; onEvent?: (e: DataPlaneEvent) => void } = {},
-): Promise<Serving> {
+export async function serve(app: ApplicationConfig, io: Io, options: ServeOptions = {}): Promise<Serving> {
   const stamp = (): string => new Date().toISOString().slice(11, 19);
-  const plane = await DataPlane.start({
+  const serverOptions: AugurServerOptions = {
     app,
-    onEvent: (event) => {
+    port: options.apiPort ?? 0,
+    // Reads stay open on loopback, as `augur up` has always served them; mutations need a token.
+    openReads: options.openReads ?? options.apiHost === undefined,
+    runReleases: options.runReleases ?? false,
+    releases: options.releases ?? [],
+    onPlaneEvent: (event) => {
       options.onEvent?.(event);
       if (options.quiet === true) return;
       const line = eventLine(event);
       if (line !== null) io.err(`${stamp()} ${line}\n`);
     },
-  });
-  let token = '';
-  const api = new ControlApi(plane, () => token);
-  let apiUrl: string;
-  try {
-    apiUrl = await api.listen(options.apiPort ?? 0);
-    token = publishServer(app.stateDir, {
-      url: apiUrl,
-      pid: process.pid,
-      application: app.name,
-      startedAt: Date.now(),
-    });
-  } catch (error) {
-    await plane.stop();
-    throw error;
-  }
-  let stopped = false;
+    ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
+    ...(options.onReleaseEvent !== undefined ? { onReleaseEvent: options.onReleaseEvent } : {}),
+  };
+  const server = await startAugurServer(serverOptions);
   return {
-    plane,
-    apiUrl,
-    token,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      unpublishServer(app.stateDir);
-      await api.close();
-      await plane.stop();
-    },
+    plane: server.plane,
+    apiUrl: server.url,
+    token: server.localToken,
+    controller: server.controller,
+    hub: server.hub,
+    resumed: server.resumed,
+    stop: () => server.stop(),
   };
 }
 
@@ -68,7 +77,7 @@ export function addresses(plane: DataPlane): string {
       .map((s) => {
         const a = plane.router.address(s.name);
         const entry = s.name === plane.application.entrypoint ? '  (entrypoint)' : '';
-        return `  ${s.name.padEnd(12)} http://${a.host}:${a.port}  stable ${s.stable}${entry}`;
+        return `  ${s.name.padEnd(12)} http://${a.host}:${a.port}  stable ${plane.stableOf(s.name)}${entry}`;
       })
       .join('\n') + '\n'
   );

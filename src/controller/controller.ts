@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { OperatorCommand } from './core/commands.js';
 import { command, promotionApplied, routerFailed, weightApplied } from './core/commands.js';
 import type { Action, ReleaseEvent } from './core/events.js';
-import type { Analysis, Observation } from './core/observation.js';
+import type { Analysis, Observation, PartialWindow } from './core/observation.js';
 import type { Step } from './core/release.js';
 import { createRelease, DEFAULT_SETTINGS, isTerminal, nextIntervalMs, releasePhase } from './core/release.js';
 import type { ControllerSettings } from './core/release.js';
@@ -213,11 +213,41 @@ export class RolloutController {
         await observeTrack(this.options.plane, this.options.prediction, service, track, stable, from, to),
       );
     }
+    const partial = await this.currentSecond(running.state, to, now);
     await this.commit(
       running,
-      tick(running.state, observations, this.options.analysis(running.spec), now),
+      tick(running.state, observations, this.options.analysis(running.spec), now, partial),
       false,
     );
+  }
+
+  /**
+   * Each active canary's requests so far in the current second [to, now), for the hard guard: a
+   * canary failing everything is rolled back without waiting for the second to complete. A provider
+   * that cannot answer for it costs only this shortcut; the complete windows still decide.
+   */
+  private async currentSecond(state: ReleaseState, to: number, now: number): Promise<PartialWindow[]> {
+    const partial: PartialWindow[] = [];
+    for (const track of state.tracks) {
+      if (isTerminal(track) || track.phase === 'rolling-back' || track.phase === 'promoting') continue;
+      try {
+        const w = await this.options.plane.provider.aggregate({
+          service: track.service,
+          revision: track.canary,
+          from: to,
+          to: to + 1000,
+        });
+        partial.push({
+          service: track.service,
+          from: to,
+          to: now,
+          canary: { requests: w.requests, errors: w.errors },
+        });
+      } catch {
+        // No shortcut this tick.
+      }
+    }
+    return partial;
   }
 
   private applyAll(running: Running, actions: readonly Action[]): void {

@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
+import { LATENCY_MARGIN_MS } from './core/observation.js';
 import type { Observation, RevisionWindow } from './core/observation.js';
 import type { ServiceTrack } from './core/types.js';
 import type { PredictionSource } from './predicted/source.js';
@@ -54,7 +55,15 @@ export async function observeTrack(
               })
             ).above,
           };
-    return { ...base, canary, stable: baseline, predicted };
+    const latencySplit = await sharedThresholdSplit(
+      sources.provider,
+      service,
+      track.canary,
+      stable,
+      from,
+      to,
+    );
+    return { ...base, canary, stable: baseline, predicted, latencySplit };
   } catch (error) {
     return {
       ...base,
@@ -85,4 +94,40 @@ async function revisionWindow(
     cpuCores: aggregate.cpuCores,
     cpuCapacity: service.resources.cpu * service.resources.replicas,
   };
+}
+
+/**
+ * The stable's requests slower than its median latency over the window before this one (a
+ * threshold fixed before the window, so it cannot favour either revision: docs/statistics.md), and
+ * the canary's slower than that plus LATENCY_MARGIN_MS.
+ * Null when there is no such median or the provider cannot say: the latency comparison then skips
+ * this window, and the other tests go on (no evidence either way, never evidence of health).
+ */
+async function sharedThresholdSplit(
+  provider: MetricsProvider,
+  service: ServiceConfig,
+  canary: string,
+  stable: string,
+  from: number,
+  to: number,
+): Promise<NonNullable<Observation['latencySplit']> | null> {
+  try {
+    const thresholdMs = await provider.quantile({
+      service: service.name,
+      revision: stable,
+      from: from - (to - from),
+      to: from,
+      q: 0.5,
+    });
+    if (thresholdMs === null) return null;
+    const query = { service: service.name, from, to };
+    // With a sketch both thresholds round to bucket edges; the canary's is never the lower one.
+    const [c, s] = await Promise.all([
+      provider.exceedances({ ...query, revision: canary, thresholdMs: thresholdMs + LATENCY_MARGIN_MS }),
+      provider.exceedances({ ...query, revision: stable, thresholdMs }),
+    ]);
+    return { thresholdMs, marginMs: LATENCY_MARGIN_MS, canaryAbove: c.above, stableAbove: s.above };
+  } catch {
+    return null;
+  }
 }

@@ -2,35 +2,42 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AugurError } from '../core/errors.js';
-import { percentToBasisPoints } from '../config/types.js';
-import type { DataPlane } from './dataplane.js';
-import { tokenMatches } from './local-access.js';
-import { metricsReport } from './metrics-report.js';
+import { bearerToken, HttpError, reply } from './http.js';
+import { planeRoutes } from './routes/plane.js';
+import { releaseRoutes } from './routes/releases.js';
+import type { ApiDeps, Route } from './routes/route.js';
+import { streamRoutes } from './routes/streams.js';
+import type { Principal, TokenAuthority } from './tokens.js';
+import { roleAllows } from './tokens.js';
 
-const MAX_BODY = 64 * 1024;
-
-class HttpError extends Error {
-  readonly status: number;
-  constructor(status: number, message: string) {
-    super(message);
-    this.status = status;
-  }
+export interface ControlApiOptions extends ApiDeps {
+  readonly auth: TokenAuthority;
+  /**
+   * Reads without a token. Only for `augur up`, whose API never leaves loopback: there, anyone
+   * on the machine could read the state directory anyway. Mutations always need a token.
+   */
+  readonly openReads: boolean;
 }
 
+/** AugurErrors that describe bad input rather than a conflict with the current state. */
+const BAD_INPUT = new Set(['UNKNOWN_SERVICE', 'UNKNOWN_REVISION', 'SPLIT_INVALID']);
+
+const ANONYMOUS: Principal = { name: 'anonymous', role: 'viewer' };
+
 /**
- * The control API of a running data plane, on loopback. Reads are open to local callers;
- * every mutation needs the admin bearer token.
+ * The HTTP API of a running Augur: JSON under /api/v1, Server-Sent Events, Prometheus metrics.
+ * Every route names the weakest role it accepts; the bearer token decides who is calling.
  */
 export class ControlApi {
   private readonly server: Server;
-  private readonly plane: DataPlane;
-  private readonly token: () => string;
+  private readonly routes: Route[];
+  private readonly options: ControlApiOptions;
 
-  constructor(plane: DataPlane, token: () => string) {
-    this.plane = plane;
-    this.token = token;
+  constructor(options: ControlApiOptions) {
+    this.options = options;
+    this.routes = [...planeRoutes(options), ...releaseRoutes(options), ...streamRoutes(options)];
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => reply(res, 500, { error: (error as Error).message }));
+      this.handle(req, res).catch((error: unknown) => this.fail(res, error));
     });
   }
 
@@ -38,8 +45,9 @@ export class ControlApi {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
+        this.server.off('error', reject);
         const address = this.server.address() as AddressInfo;
-        resolve(`http://${host}:${address.port}`);
+        resolve(`http://${urlHost(host)}:${address.port}`);
       });
     });
   }
@@ -51,79 +59,78 @@ export class ControlApi {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      if (req.method === 'GET' && url.pathname === '/api/v1/status') {
-        return reply(res, 200, await this.status());
-      }
-      if (req.method === 'GET' && url.pathname === '/api/v1/metrics') {
-        const windowSeconds = Number(url.searchParams.get('window') ?? '60');
-        if (!Number.isFinite(windowSeconds) || windowSeconds <= 0)
-          throw new HttpError(400, 'window must be > 0 seconds');
-        const service = url.searchParams.get('service') ?? undefined;
-        return reply(res, 200, await metricsReport(this.plane, windowSeconds * 1000, service));
-      }
-      const traffic = /^\/api\/v1\/services\/([^/]+)\/traffic$/.exec(url.pathname);
-      if (traffic !== null && (req.method === 'PUT' || req.method === 'POST')) {
-        this.authorize(req);
-        const body = (await readJson(req)) as { revision?: unknown; weight?: unknown };
-        if (typeof body.revision !== 'string') throw new HttpError(400, 'revision (string) is required');
-        if (typeof body.weight !== 'number' || !(body.weight >= 0 && body.weight <= 100)) {
-          throw new HttpError(400, 'weight must be a number of percent in [0, 100]');
-        }
-        const bp = percentToBasisPoints(body.weight);
-        if (Math.abs(bp - body.weight * 100) > 1e-6)
-          throw new HttpError(400, 'weight is limited to steps of 0.01%');
-        const split = await this.plane.setTraffic(decodeURIComponent(traffic[1] ?? ''), body.revision, bp);
-        return reply(res, 200, split);
-      }
-      throw new HttpError(404, `no route ${req.method ?? ''} ${url.pathname}`);
-    } catch (error) {
-      if (error instanceof HttpError) return reply(res, error.status, { error: error.message });
-      if (error instanceof AugurError) return reply(res, 409, { error: error.message, code: error.code });
-      throw error;
+    const matching = this.routes
+      .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
+      .filter((m) => m.match !== null);
+    if (matching.length === 0) throw new HttpError(404, 'NOT_FOUND', `no route ${url.pathname}`);
+    const found = matching.find((m) => m.route.method === req.method);
+    if (found === undefined || found.match === null) {
+      const allow = [...new Set(matching.map((m) => m.route.method))].join(', ');
+      throw new HttpError(
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${req.method ?? ''} is not allowed here (allowed: ${allow})`,
+        {
+          allow,
+        },
+      );
     }
+    const { route, match } = found;
+    const principal = await this.authenticate(req, route);
+    if (!roleAllows(principal.role, route.role)) {
+      throw new HttpError(
+        403,
+        'FORBIDDEN',
+        `this needs a token with the ${route.role} role; ${principal.name} has ${principal.role}`,
+      );
+    }
+    let params: string[];
+    try {
+      params = match.slice(1).map((p) => decodeURIComponent(p));
+    } catch {
+      throw new HttpError(400, 'BAD_REQUEST', 'malformed percent-encoding in the path');
+    }
+    await route.handle({ req, res, url, params, principal });
   }
 
-  private authorize(req: IncomingMessage): void {
-    const header = req.headers.authorization;
-    const presented = header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length) : undefined;
-    if (!tokenMatches(presented, this.token())) throw new HttpError(401, 'a valid bearer token is required');
+  private async authenticate(req: IncomingMessage, route: Route): Promise<Principal> {
+    const token = bearerToken(req);
+    if (token === undefined) {
+      if (this.options.openReads && route.role === 'viewer') return ANONYMOUS;
+      throw new HttpError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer TOKEN)');
+    }
+    const principal = token === '' ? null : await this.options.auth.authenticate(token);
+    if (principal === null) throw new HttpError(401, 'UNAUTHORIZED', 'the bearer token is not valid');
+    return principal;
   }
 
-  private async status(): Promise<unknown> {
-    const splits = await this.plane.splits();
-    const instances = this.plane.instances();
-    return {
-      application: this.plane.application.name,
-      services: Object.values(this.plane.application.services).map((s) => ({
-        name: s.name,
-        address: this.plane.router.address(s.name),
-        stable: s.stable,
-        revisions: Object.keys(s.revisions),
-        split: splits.find((x) => x.service === s.name),
-        instances: instances.filter((i) => i.service === s.name),
-      })),
-    };
+  private fail(res: ServerResponse, error: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (error instanceof HttpError) {
+      const headers: Record<string, string> = {};
+      if (error.status === 401) headers['www-authenticate'] = 'Bearer realm="augur"';
+      const allow = error.details['allow'];
+      if (error.status === 405 && typeof allow === 'string') headers['allow'] = allow;
+      // The rest of an oversized body is never read: the connection cannot be reused.
+      if (error.status === 413) headers['connection'] = 'close';
+      const { allow: _allow, ...details } = error.details;
+      reply(res, error.status, { error: error.message, code: error.code, ...details }, headers);
+      return;
+    }
+    if (error instanceof AugurError) {
+      reply(res, BAD_INPUT.has(error.code) ? 400 : 409, { error: error.message, code: error.code });
+      return;
+    }
+    reply(res, 500, { error: `internal error: ${(error as Error).message}`, code: 'INTERNAL' });
   }
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    throw new HttpError(400, 'request body must be JSON');
-  }
+/** A wildcard address is not one a client can connect to: name loopback instead. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

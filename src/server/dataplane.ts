@@ -14,6 +14,7 @@ import { StateLock } from '../runtime/process/state-lock.js';
 import type { InstanceInfo, RuntimeEvent } from '../runtime/runtime.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/store.js';
+import { RequestCounter } from './request-counter.js';
 import { calleesFirst, serviceUrls } from './service-env.js';
 
 export type DataPlaneEvent =
@@ -44,6 +45,8 @@ export class DataPlane {
   readonly metrics: BuiltinMetrics;
   readonly router: BuiltinRouter;
   readonly runtime: ProcessRuntime;
+  /** Requests per service × revision × outcome since start, for the Prometheus endpoint. */
+  readonly requests: RequestCounter;
   private readonly lock: StateLock;
   private readonly app: ApplicationConfig;
   private readonly clock: Clock;
@@ -65,9 +68,10 @@ export class DataPlane {
       processes: { processes: () => this.runtime.processes() },
       onError: (error: Error) => this.emit({ type: 'metrics-error', message: error.message }),
     });
+    this.requests = new RequestCounter(this.metrics);
     this.router = new BuiltinRouter({
       host,
-      observer: this.metrics,
+      observer: this.requests,
       services: Object.values(this.app.services).map((s) => ({
         name: s.name,
         port: options.portOverride?.(s.name) ?? s.port,

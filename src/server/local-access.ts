@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { AugurError } from '../core/errors.js';
 
 /**
- * How CLI commands on the same machine reach a running `augur up`: its address in
+ * How CLI commands on the same machine reach a running `augur up` or `augur server`: its address in
  * `<state>/server.json`, and an admin token in `<state>/admin.token` readable by its owner only.
  */
 export interface ServerInfo {
@@ -38,7 +38,7 @@ export function readServer(stateDir: string): { info: ServerInfo; token: string 
   } catch {
     throw new AugurError(
       'NOT_RUNNING',
-      `no running Augur found for state directory ${stateDir}: start one with \`augur up FILE\``,
+      `no running Augur found for state directory ${stateDir}: start one with \`augur up FILE\` or \`augur server FILE\``,
     );
   }
 }

@@ -9,7 +9,7 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
   describe(`Store contract: ${name}`, () => {
     it('applies every migration', async () => {
       const store = open();
-      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(1);
+      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(3);
       await store.close();
     });
 
@@ -117,6 +117,46 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
       ).rejects.toThrow();
       expect((await store.getRelease('r1'))?.state).toEqual({ a: 2 });
       expect(await store.releaseEvents('r1')).toHaveLength(3);
+      await store.close();
+    });
+
+    it('stores tokens by hash, updates their last use, lists and revokes them', async () => {
+      const store = open();
+      const viewer = {
+        id: 't1',
+        name: 'ci',
+        role: 'viewer' as const,
+        hash: 'a'.repeat(64),
+        createdAt: 10,
+        lastUsedAt: null,
+      };
+      const admin = {
+        ...viewer,
+        id: 't2',
+        name: 'ops',
+        role: 'admin' as const,
+        hash: 'b'.repeat(64),
+        createdAt: 20,
+      };
+      await store.saveToken(viewer);
+      await store.saveToken(admin);
+      expect(await store.findTokenByHash('b'.repeat(64))).toEqual(admin);
+      expect(await store.findTokenByHash('c'.repeat(64))).toBeNull();
+      await store.touchToken('t1', 30);
+      expect(await store.listTokens()).toEqual([{ ...viewer, lastUsedAt: 30 }, admin]);
+      // Ids and hashes are unique; an unknown role is refused.
+      await expect(store.saveToken({ ...admin, hash: 'e'.repeat(64) })).rejects.toThrow();
+      await expect(store.saveToken({ ...admin, id: 't3' })).rejects.toThrow();
+      await expect(
+        store.saveToken({ ...viewer, id: 't4', hash: 'd'.repeat(64), role: 'root' as 'admin' }),
+      ).rejects.toThrow();
+      expect(await store.revokeToken('t1')).toBe(true);
+      expect(await store.revokeToken('t1')).toBe(false);
+      expect(await store.findTokenByHash('a'.repeat(64))).toBeNull();
+      // Touching a revoked token must not bring it back.
+      await store.touchToken('t1', 40);
+      expect(await store.findTokenByHash('a'.repeat(64))).toBeNull();
+      expect((await store.listTokens()).map((t) => t.id)).toEqual(['t2']);
       await store.close();
     });
 

@@ -78,6 +78,19 @@ export interface StoredEvent {
   readonly data: unknown;
 }
 
+/** Roles of API tokens, weakest first: each role may do everything the previous one may. */
+export type TokenRole = 'viewer' | 'operator' | 'admin';
+
+/** An API token as stored: never the secret, only its SHA-256 hash (hex). */
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: TokenRole;
+  readonly hash: string;
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
+
 export interface Store {
   readonly kind: string;
 
@@ -96,6 +109,16 @@ export interface Store {
   getRelease(name: string): Promise<ReleaseRecord | null>;
   listReleases(): Promise<ReleaseRecord[]>;
   releaseEvents(name: string, afterSequence?: number): Promise<StoredEvent[]>;
+
+  /** Inserts a new token; an id or hash already stored is refused. */
+  saveToken(record: TokenRecord): Promise<void>;
+  /** Records a token's last use; an unknown (e.g. revoked) id is left alone, never re-created. */
+  touchToken(id: string, at: number): Promise<void>;
+  findTokenByHash(hash: string): Promise<TokenRecord | null>;
+  /** Every token, oldest first. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Deletes a token; false when no token has that id. */
+  revokeToken(id: string): Promise<boolean>;
 
   saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void>;
   metricHistory(query: MetricHistoryQuery): Promise<MetricMinute[]>;

@@ -1,99 +1,102 @@
-import { RolloutController } from '../../controller/controller.js';
-import { systemClock } from '../../core/clock.js';
-import { AugurError } from '../../core/errors.js';
 import type { ReleasePhase } from '../../controller/core/types.js';
-import { sequentialAnalysis } from '../../controller/analysis/sequential.js';
-import { StableBaselineSource } from '../../controller/predicted/source.js';
-import type { Command } from '../command.js';
-import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { AugurError } from '../../core/errors.js';
+import type { Command, CommandContext } from '../command.js';
+import { EXIT, flag, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
+import { OUTCOME_EXIT } from '../outcome.js';
 import { releaseEventLine } from '../release-events.js';
+import { REMOTE_HELP, REMOTE_OPTIONS } from '../remote.js';
+import { rolloutRemote } from '../rollout-remote.js';
 import { serve } from '../serve.js';
 
-/** Exit codes of `rollout`, documented in its help. */
-const OUTCOME_EXIT: Record<ReleasePhase, number> = {
-  promoted: 0,
-  'rolled-back': 3,
-  aborted: 4,
-  mixed: 5,
-  running: 1,
-};
+/** Runs the data plane and the controller in this process until every release has ended. */
+async function embedded(ctx: CommandContext): Promise<number> {
+  const config = await loadFiles(ctx.positionals, { checkPorts: true });
+  if (config.releases.length === 0) throw new UsageError('the files declare no Release');
+  const serving = await serve(config.application, ctx.io, {
+    quiet: true,
+    runReleases: true,
+    releases: config.releases,
+    onReleaseEvent: (event) => {
+      const line = releaseEventLine(event);
+      if (line !== null && !flag(ctx, 'json')) ctx.io.err(`${line}\n`);
+    },
+  });
+  const controller = serving.controller;
+  try {
+    if (controller === null) throw new AugurError('NO_CONTROLLER', 'the controller did not start');
+    for (const name of serving.resumed) ctx.io.err(`resumed release ${name}\n`);
+    const ended = new Map<string, ReleasePhase>();
+    for (const release of config.releases) {
+      if (serving.resumed.includes(release.name)) continue;
+      const existing = await serving.plane.store.getRelease(release.name);
+      if (existing !== null) {
+        ctx.io.err(`release ${release.name} already ended (${existing.phase})\n`);
+        ended.set(release.name, existing.phase as ReleasePhase);
+        continue;
+      }
+      await controller.submit(release);
+    }
+    const names = config.releases.map((r) => r.name).filter((n) => controller.state(n) !== null);
+    const aborted = new Promise<'interrupted'>((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve('interrupted')),
+    );
+    const outcomes = await Promise.race([Promise.all(names.map((n) => controller.wait(n))), aborted]);
+    if (outcomes === 'interrupted') {
+      ctx.io.err('interrupted: the releases stay where they are and resume with the next run\n');
+      return EXIT.interrupted;
+    }
+    const states = names.map((n) => controller.state(n));
+    const all: [string, ReleasePhase][] = [
+      ...ended,
+      ...names.map((n, i): [string, ReleasePhase] => [n, outcomes[i] ?? 'running']),
+    ];
+    if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(states, null, 2)}\n`);
+    else for (const [name, outcome] of all) ctx.io.out(`${name}: ${outcome}\n`);
+    return Math.max(EXIT.ok, ...all.map(([, o]) => OUTCOME_EXIT[o]));
+  } finally {
+    await serving.stop();
+  }
+}
 
 export const rollout: Command = {
   name: 'rollout',
   summary: 'Roll a release out through its canary tiers, deciding GREEN / YELLOW / RED at every tick.',
-  usage: 'FILE… --embedded [--json]',
+  usage: 'FILE… [--server URL] [--token T] [--detach] [--json] | FILE… --embedded [--json]',
   description:
-    "With --embedded, starts the application's data plane in this process (as `augur up` does), runs\n" +
-    'every release in the files to its end, and exits with its outcome: 0 promoted, 3 rolled back,\n' +
-    '4 aborted, 5 mixed (some services promoted, others rolled back). A release that a killed run\n' +
-    'left unfinished is resumed at the tier and weights it had. Submitting to a running server\n' +
-    '(--server URL) is not available yet.',
+    'Submits every Release in FILE… to a running `augur server` and follows its events until it ends.\n' +
+    'A release that exists already is followed (or reported, when it has ended). With --detach, returns\n' +
+    'once submitted. A change that declares `command` must repeat a revision of the server’s own files.\n' +
+    'With --embedded, starts the application’s data plane and the controller in this process instead\n' +
+    '(FILE… must include the Application), runs every release to its end, and stops. A release that a\n' +
+    'killed run left unfinished is resumed at the tier and weights it had.\n' +
+    'Exit codes: 0 promoted, 3 rolled back, 4 aborted, 5 mixed (some services promoted, others rolled\n' +
+    'back), 1 failure, 2 invalid files, 130 interrupted (the release goes on where it runs).\n\n' +
+    REMOTE_HELP,
   options: {
     embedded: { type: 'boolean', description: 'run the data plane and the controller in this process' },
-    server: {
-      type: 'string',
-      value: 'URL',
-      description: 'submit to a running Augur server (not available yet)',
+    ...REMOTE_OPTIONS,
+    follow: {
+      type: 'boolean',
+      description: 'follow the events until the release ends',
+      default: true,
     },
+    detach: { type: 'boolean', description: 'submit, print the release, and return at once' },
     json: { type: 'boolean', description: 'print the final states as JSON' },
   },
   positionals: { min: 1, max: Infinity, name: 'FILE' },
-  examples: ['augur rollout --embedded examples/shop/augur.yaml examples/shop/releases/cart-v2.yaml'],
+  examples: [
+    'augur rollout examples/shop/releases/cart-v2.yaml --server http://127.0.0.1:7070   # AUGUR_TOKEN set',
+    'augur rollout examples/shop/augur.yaml examples/shop/releases/cart-v2.yaml   # the local server',
+    'augur rollout --embedded examples/shop/augur.yaml examples/shop/releases/cart-v2.yaml',
+  ],
   async run(ctx) {
-    if (stringOption(ctx, 'server') !== undefined) {
-      throw new AugurError('NOT_AVAILABLE', 'submitting to a server is not available yet: use --embedded');
-    }
-    if (!flag(ctx, 'embedded'))
-      throw new UsageError('--embedded is required (server mode is not available yet)');
-    const config = await loadFiles(ctx.positionals, { checkPorts: true });
-    if (config.releases.length === 0) throw new UsageError('the files declare no Release');
-    const serving = await serve(config.application, ctx.io, { quiet: true });
-    const controller = new RolloutController({
-      store: serving.plane.store,
-      plane: serving.plane,
-      analysis: (release) => sequentialAnalysis(config.application, release),
-      prediction: new StableBaselineSource(serving.plane.provider),
-      clock: systemClock,
-      onEvent: (event) => {
-        const line = releaseEventLine(event);
-        if (line !== null && !flag(ctx, 'json')) ctx.io.err(`${line}\n`);
-      },
-    });
-    try {
-      const resumed = await controller.resume();
-      for (const name of resumed) ctx.io.err(`resumed release ${name}\n`);
-      const ended = new Map<string, ReleasePhase>();
-      for (const release of config.releases) {
-        if (resumed.includes(release.name)) continue;
-        const existing = await serving.plane.store.getRelease(release.name);
-        if (existing !== null) {
-          ctx.io.err(`release ${release.name} already ended (${existing.phase})\n`);
-          ended.set(release.name, existing.phase as ReleasePhase);
-          continue;
-        }
-        await controller.submit(release);
+    if (flag(ctx, 'embedded')) {
+      if (ctx.values['server'] !== undefined || ctx.values['detach'] === true) {
+        throw new UsageError('--embedded runs here: it takes neither --server nor --detach');
       }
-      const names = config.releases.map((r) => r.name).filter((n) => controller.state(n) !== null);
-      const aborted = new Promise<'interrupted'>((resolve) =>
-        ctx.signal.addEventListener('abort', () => resolve('interrupted')),
-      );
-      const outcomes = await Promise.race([Promise.all(names.map((n) => controller.wait(n))), aborted]);
-      if (outcomes === 'interrupted') {
-        ctx.io.err('interrupted: the releases stay where they are and resume with the next run\n');
-        return EXIT.interrupted;
-      }
-      const states = names.map((n) => controller.state(n));
-      const all: [string, ReleasePhase][] = [
-        ...ended,
-        ...names.map((n, i): [string, ReleasePhase] => [n, outcomes[i] ?? 'running']),
-      ];
-      if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(states, null, 2)}\n`);
-      else for (const [name, outcome] of all) ctx.io.out(`${name}: ${outcome}\n`);
-      return Math.max(EXIT.ok, ...all.map(([, o]) => OUTCOME_EXIT[o]));
-    } finally {
-      await controller.close();
-      await serving.stop();
+      return embedded(ctx);
     }
+    return rolloutRemote(ctx);
   },
 };

@@ -1,7 +1,13 @@
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { splitAlpha } from '../../stats/alpha.js';
 import type { LimitTestState } from '../../stats/bernoulli.js';
-import { decideLimitTest, initialLimitTest, updateLimitTest } from '../../stats/bernoulli.js';
+import { decideLimitTest, initialLimitTest, limitEvidence, updateLimitTest } from '../../stats/bernoulli.js';
+import type { ProportionTestState } from '../../stats/proportions.js';
+import {
+  decideProportionTest,
+  initialProportionTest,
+  updateProportionTest,
+} from '../../stats/proportions.js';
 import type { RateRatioState } from '../../stats/rate-ratio.js';
 import {
   decideRateRatio,
@@ -11,10 +17,21 @@ import {
 } from '../../stats/rate-ratio.js';
 import type { Analysis, AnalysisResult, Finding, Observation } from '../core/observation.js';
 
-/** Tests that can roll a canary back, per changed service: each gets an equal share of α. */
-export const RED_TESTS = ['error-limit', 'latency-limit', 'cpu-limit', 'error-regression'] as const;
-/** The canary's error rate may be up to this multiple of the stable's before it counts as worse. */
-const ERROR_REGRESSION_TOLERANCE = 1.5;
+/** Tests that can roll a canary back; each a service runs gets an equal share of its α. */
+export const RED_TESTS = [
+  'error-limit',
+  'latency-limit',
+  'cpu-limit',
+  'error-regression',
+  'latency-regression',
+] as const;
+/**
+ * The canary's error rate may be up to this multiple of the stable's before it counts as worse.
+ * 1: any significant increase is a regression. α bounds the false rollbacks of an equal canary,
+ * and the design (2×) only says which increase is caught fastest; a tolerance above 1 would leave
+ * a 1.5× regression undetectable however long the rollout runs.
+ */
+const ERROR_REGRESSION_TOLERANCE = 1;
 /** "p99 ≤ L" is "P(latency > L) ≤ 1%". */
 const LATENCY_TAIL = 0.01;
 /** CPU windows: the canary breaches when more than this share of its windows run above the limit. */
@@ -26,23 +43,32 @@ interface TrackTests {
   readonly cpu: LimitTestState | null;
   readonly deviation: LimitTestState | null;
   readonly regression: RateRatioState;
+  /** Absent in states stored before the latency comparison existed: started fresh on resume. */
+  readonly latencyRegression?: ProportionTestState;
 }
 
 /**
  * The sequential analysis of one release: anytime-valid one-sided tests of each changed service's
- * canary against its limits (error rate, latency quantile as a Bernoulli exceedance, CPU windows)
- * against the stable revision's error rate (relative regression), and against its predicted latency
- * range. The release's α is split evenly over its services and their rollback tests
- * (docs/statistics.md); each test is one e-process across all tiers.
+ * canary against its limits (error rate, latency quantile as a Bernoulli exceedance, CPU windows),
+ * against the stable revision (errors as a relative rate, latency as the share of requests slower
+ * than a shared threshold), and against its predicted latency range. The release's α is split
+ * evenly over its services, then over the rollback tests each service actually runs (a limit it does
+ * not set spends no budget); each test is one e-process across all tiers (docs/statistics.md).
  */
 export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfig): Analysis {
-  const split = splitAlpha({
-    alpha: release.alpha,
-    services: release.changes.map((c) => c.service),
-    tests: RED_TESTS,
-  });
+  const services = [...new Set(release.changes.map((c) => c.service))];
+  const split = Object.fromEntries(
+    services.map((service) => [
+      service,
+      splitAlpha({
+        alpha: release.alpha / services.length,
+        services: [service],
+        tests: activeTests(app.services[service]?.limits ?? {}),
+      })[service],
+    ]),
+  );
   const alphaOf = (service: string, test: (typeof RED_TESTS)[number]): number =>
-    split[service]?.[test] ?? release.alpha / (release.changes.length * RED_TESTS.length);
+    split[service]?.[test] ?? release.alpha / (services.length * RED_TESTS.length);
   return {
     initial(service: string): TrackTests {
       const limits = app.services[service]?.limits ?? {};
@@ -64,6 +90,7 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           alpha: alphaOf(service, 'error-regression'),
           tolerance: ERROR_REGRESSION_TOLERANCE,
         }),
+        latencyRegression: initialLatencyRegression(alphaOf(service, 'latency-regression')),
       };
     },
     update(raw: unknown, o: Observation): AnalysisResult {
@@ -105,6 +132,11 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
               }),
             );
 
+      const latencyRegression = updateLatencyRegression(
+        state.latencyRegression ?? initialLatencyRegression(alphaOf(o.service, 'latency-regression')),
+        o,
+      );
+
       const breaches: Finding[] = [];
       const verdicts = [
         {
@@ -128,10 +160,13 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
       let within = true;
       for (const v of verdicts) {
         if (v.s === null) continue;
-        const d = decideLimitTest(v.s);
-        if (d.status === 'breach')
+        // The bounds (for the message) cost ~80× the status: computed only for a breach.
+        const status = limitEvidence(v.s).status;
+        if (status === 'breach') {
+          const d = decideLimitTest(v.s);
           breaches.push({ test: v.test, message: v.what(d.rate, d.lower), evidence: Math.exp(d.logEBreach) });
-        if (d.status !== 'within') within = false;
+        }
+        if (status !== 'within') within = false;
       }
       const versus = decideRateRatio(regression);
       if (versus.status === 'worse') {
@@ -141,23 +176,69 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           evidence: Math.exp(versus.logEWorse),
         });
       }
+      const slower = decideProportionTest(latencyRegression);
+      if (slower.status === 'worse') {
+        const r = latencyRegression;
+        breaches.push({
+          test: 'latency-regression',
+          message: `latency regresses against the stable revision (${pct(r.canaryEvents / Math.max(1, r.canaryRequests))} of canary requests slower than the stable's median by more than ${o.latencySplit?.marginMs ?? 0} ms, against ${pct(r.stableEvents / Math.max(1, r.stableRequests))} of the stable's slower than it)`,
+          evidence: Math.exp(slower.logEWorse),
+        });
+      }
       const deviations: Finding[] = [];
-      if (deviation !== null && decideLimitTest(deviation).status === 'breach' && o.predicted !== null) {
-        const d = decideLimitTest(deviation);
+      if (deviation !== null && o.predicted !== null && limitEvidence(deviation).status === 'breach') {
+        const rate = deviation.trials === 0 ? 0 : deviation.events / deviation.trials;
         deviations.push({
           test: 'predicted-range',
-          message: `${pct(d.rate)} of canary requests slower than the predicted ${o.predicted.latencyHighMs.toFixed(1)} ms (expected ≤ ${pct(o.predicted.nominalTail)})`,
-          evidence: Math.exp(d.logEBreach),
+          message: `${pct(rate)} of canary requests slower than the predicted ${o.predicted.latencyHighMs.toFixed(1)} ms (expected ≤ ${pct(o.predicted.nominalTail)})`,
+          evidence: Math.exp(limitEvidence(deviation).logEBreach),
         });
       }
       return {
-        state: { errors, latency, cpu, deviation, regression },
+        state: { errors, latency, cpu, deviation, regression, latencyRegression },
         breaches,
         deviations,
         withinLimits: within,
       };
     },
   };
+}
+
+/** The rollback tests a service with these limits runs: the regressions always, a limit if set. */
+function activeTests(limits: ApplicationConfig['services'][string]['limits']): string[] {
+  return RED_TESTS.filter((test) => {
+    if (test === 'error-limit') return limits.errorRate !== undefined && limits.errorRate < 1;
+    if (test === 'latency-limit') return limits.latencyP99Ms !== undefined;
+    if (test === 'cpu-limit') return limits.cpu !== undefined;
+    return true;
+  });
+}
+
+/**
+ * Latency against the stable revision: the share of requests slower than a threshold fixed before
+ * the window (the canary's counted beyond a small margin, see `Observation.latencySplit`), as a
+ * sequence of 2×2 tables. Its null is "the canary is no slower than the stable plus the margin",
+ * whose boundary makes both shares equal. A threshold near the median keeps 2/π of the information
+ * a uniform slowdown carries.
+ */
+function initialLatencyRegression(alpha: number): ProportionTestState {
+  return initialProportionTest({ alpha });
+}
+
+function updateLatencyRegression(state: ProportionTestState, o: Observation): ProportionTestState {
+  const split = o.latencySplit;
+  if (split === null || split === undefined || o.canary === null || o.stable === null) return state;
+  const batch = {
+    canaryRequests: o.canary.requests,
+    canaryEvents: Math.min(split.canaryAbove, o.canary.requests),
+    stableRequests: o.stable.requests,
+    stableEvents: Math.min(split.stableAbove, o.stable.requests),
+  };
+  // Providers that round (sketches) may report fractional or inconsistent counts: the table needs
+  // whole counts, and a window without both revisions carries no comparison.
+  if (batch.canaryRequests === 0 || batch.stableRequests === 0) return state;
+  if (!Object.values(batch).every((v) => Number.isInteger(v) && v >= 0)) return state;
+  return updateProportionTest(state, batch);
 }
 
 /**

@@ -161,6 +161,27 @@ describe('rollout decision core', () => {
     expect(errors.state.tracks[0]?.reason).toMatch(/10 of 20/);
   });
 
+  it('trips the hard guard on the current, incomplete second, without feeding the analysis', () => {
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const current = (requests: number, errors: number) => [
+      { service: 'cart', from: 10_000, to: 10_400, canary: { requests, errors } },
+    ];
+    // Too few requests so far, or too few failing: nothing happens, and no window is consumed.
+    for (const [requests, errors] of [
+      [9, 9],
+      [30, 14],
+    ] as const) {
+      const calm = tick(state, [], scripted, 10_400, current(requests, errors));
+      expect(calm.state.tracks[0]?.phase).toBe('progressing');
+      expect(calm.state.tracks[0]?.observedUntil).toBeNull();
+    }
+    const red = tick(state, [], scripted, 10_400, current(12, 12));
+    expect(red.state.tracks[0]?.phase).toBe('rolling-back');
+    expect(red.state.tracks[0]?.reason).toMatch(/12 of 12 requests so far this second/);
+    expect(red.actions).toEqual([{ type: 'set-weight', service: 'cart', revision: 'v2', weight: 0 }]);
+    expect(red.state.tracks[0]?.analysis).toEqual(state.tracks[0]?.analysis);
+  });
+
   it('YELLOW pauses and watches faster, then resumes once clear for the configured time', () => {
     let { state } = settle(createRelease(release(), app, scripted, 0), 0);
     const yellow = tick(state, [obs('cart', 100, 0, window(40, 0, 500))], scripted, 10_000);

@@ -35,7 +35,35 @@ export interface Observation {
     readonly above: number;
     readonly nominalTail: number;
   } | null;
+  /**
+   * The table the latency comparison with the stable needs: the stable's requests slower than a
+   * threshold fixed before the window (the stable's median of the previous window), and the
+   * canary's slower than that threshold plus `marginMs` — so the comparison asks "is the canary
+   * slower by more than the margin", and sub-millisecond differences (a process at a tenth of the
+   * load wakes up more slowly) are no regression. Absent or null: no threshold for this window,
+   * and the comparison skips it.
+   */
+  readonly latencySplit?: {
+    readonly thresholdMs: number;
+    readonly marginMs: number;
+    readonly canaryAbove: number;
+    readonly stableAbove: number;
+  } | null;
 }
+
+/**
+ * The canary's requests so far in the current, incomplete second [from, to): read every tick so
+ * that the hard guard need not wait for the second to complete. Nothing else reads it.
+ */
+export interface PartialWindow {
+  readonly service: string;
+  readonly from: number;
+  readonly to: number;
+  readonly canary: { readonly requests: number; readonly errors: number };
+}
+
+/** A canary request counts as slower than the stable's threshold only beyond this margin. */
+export const LATENCY_MARGIN_MS = 1;
 
 export interface Finding {
   /** e.g. `error-rate-limit`, `latency-limit`, `error-vs-stable`, `predicted-range`, `hard-guard`. */

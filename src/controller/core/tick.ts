@@ -1,4 +1,4 @@
-import type { Analysis, Finding, Observation } from './observation.js';
+import type { Analysis, Finding, Observation, PartialWindow } from './observation.js';
 import type { Step } from './release.js';
 import { isTerminal, startRollback, startTier, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack, Signal } from './types.js';
@@ -12,26 +12,53 @@ export const HARD_GUARD_MIN_REQUESTS = 10;
  * RED (a limit breached with significance, a hard guard, or risk above `risk.high`) rolls the
  * service back; YELLOW (harmful deviation from the prediction within limits) pauses and watches
  * faster; GREEN (bake met, no alarm, inside predictions, risk ≤ `risk.low`, and — before the canary
- * takes all traffic — every limit test confident it is within its limit) advances; otherwise keep observing. Missing data holds, and after the outage time takes the
- * configured action. Pure: the same state, observations and time give the same step.
+ * takes all traffic — every limit test confident it is within its limit) advances; otherwise keep
+ * observing. Missing data holds, and after the outage time takes the configured action. `partial`
+ * (the current, incomplete second) feeds the hard guard only. Pure: the same state, observations
+ * and time give the same step.
  */
 export function tick(
   state: ReleaseState,
   observations: readonly Observation[],
   analysis: Analysis,
   now: number,
+  partial: readonly PartialWindow[] = [],
 ): Step {
   const t = new Transition(state, now);
   for (const track of t.state.tracks) {
-    if (isTerminal(track) || track.phase === 'rolling-back' || track.phase === 'promoting') continue;
+    if (!active(track)) continue;
     // No observation: its window is not complete yet (windows are whole seconds). Not an outage:
     // a failed read arrives as an observation without data.
     const observation = observations.find((o) => o.service === track.service);
-    if (observation === undefined) continue;
-    tickTrack(t, track, observation, analysis);
-    track.lastTickAt = now;
+    if (observation !== undefined) {
+      tickTrack(t, track, observation, analysis);
+      track.lastTickAt = now;
+    }
+    const current = partial.find((p) => p.service === track.service);
+    if (current !== undefined && active(track)) guardPartial(t, track, current);
   }
   return t.done();
+}
+
+function active(track: ServiceTrack): boolean {
+  return !isTerminal(track) && track.phase !== 'rolling-back' && track.phase !== 'promoting';
+}
+
+/**
+ * The hard guard on the current, incomplete second: a canary failing every request is rolled back
+ * within the second instead of after the next complete window. Only the guard reads this window
+ * (it is no statistical test: nothing is counted twice when the window completes).
+ */
+function guardPartial(t: Transition, track: ServiceTrack, p: PartialWindow): void {
+  const { requests, errors } = p.canary;
+  if (requests < HARD_GUARD_MIN_REQUESTS || errors / requests < HARD_GUARD_ERROR_SHARE) return;
+  const finding: Finding = {
+    test: 'hard-guard',
+    message: `the canary failed ${errors} of ${requests} requests so far this second (≥ ${HARD_GUARD_ERROR_SHARE * 100}%)`,
+    evidence: errors / requests,
+  };
+  decide(t, track, 'RED', finding.message, [finding]);
+  startRollback(t, track, finding.message, { findings: [finding], window: { from: p.from, to: p.to } });
 }
 
 function tickTrack(t: Transition, track: ServiceTrack, observation: Observation, analysis: Analysis): void {
@@ -66,6 +93,7 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     stable: observation.stable,
     crashLoop: observation.crashLoop,
     predicted: observation.predicted,
+    latencySplit: observation.latencySplit ?? null,
     risk,
     breaches: breaches.map((b) => b.test),
     deviations: result.deviations.map((d) => d.test),

@@ -1,16 +1,13 @@
-import type { IncomingMessage } from 'node:http';
-
 export const KEY_HEADER = 'x-augur-key';
 export const KEY_COOKIE = 'augur-key';
 
 /**
  * The request key for sticky assignment: the `x-augur-key` header, else the `augur-key` cookie,
  * else null (the caller decides: mint a key at the entrypoint, or use the client address).
+ * Both arguments are the combined values of their fields, as received.
  */
-export function requestKey(req: IncomingMessage): string | null {
-  const header = req.headers[KEY_HEADER];
-  if (typeof header === 'string' && header.length > 0) return header;
-  const cookie = req.headers.cookie;
+export function requestKey(keyHeader: string | undefined, cookie: string | undefined): string | null {
+  if (keyHeader !== undefined && keyHeader.length > 0) return keyHeader;
   if (cookie !== undefined) return cookieValue(cookie, KEY_COOKIE);
   return null;
 }

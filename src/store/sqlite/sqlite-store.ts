@@ -8,6 +8,8 @@ import type {
   ReleaseRecord,
   Store,
   StoredEvent,
+  TokenRecord,
+  TokenRole,
   TrafficRecord,
 } from '../store.js';
 import { migrations } from './migrations.js';
@@ -66,6 +68,27 @@ interface EventRow {
   signal: string | null;
   message: string;
   data: string;
+}
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+function tokenFromRow(r: TokenRow): TokenRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    // The table's CHECK constraint admits only the three roles.
+    role: r.role as TokenRole,
+    hash: r.hash,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
 }
 
 function releaseFromRow(r: ReleaseRow): ReleaseRecord {
@@ -261,6 +284,39 @@ export class SqliteStore implements Store {
         data: JSON.parse(r.data) as unknown,
       })),
     );
+  }
+
+  saveToken(t: TokenRecord): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          'INSERT INTO tokens (id, name, role, hash, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(t.id, t.name, t.role, t.hash, t.createdAt, t.lastUsedAt);
+    });
+  }
+
+  touchToken(id: string, at: number): Promise<void> {
+    return run(() => {
+      this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+    });
+  }
+
+  findTokenByHash(hash: string): Promise<TokenRecord | null> {
+    return run(() => {
+      const row = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+      return row === undefined ? null : tokenFromRow(row);
+    });
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return run(() =>
+      (this.db.prepare('SELECT * FROM tokens ORDER BY created_at, id').all() as TokenRow[]).map(tokenFromRow),
+    );
+  }
+
+  revokeToken(id: string): Promise<boolean> {
+    return run(() => this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id).changes > 0);
   }
 
   saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void> {

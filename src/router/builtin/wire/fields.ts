@@ -4,26 +4,61 @@
  * proxy that forwards such a message lets the client smuggle a second request past it.
  *
  * Heads are handled as latin1 strings so that every byte maps to one code unit and back unchanged.
+ * Only the fields a caller names are materialised; the others are validated and left in place, to
+ * be forwarded as runs of the original text. That keeps the per-message allocation small, which is
+ * most of what a proxy in JavaScript can save.
  */
 
 /** The largest head (start line and fields) accepted from either side. */
 export const MAX_HEAD_BYTES = 64 * 1024;
 
+/** A field whose name the caller asked for. Positions index the head text. */
 export interface HeaderField {
-  /** Lower-cased field name. */
+  /** The lower-case name, as given to `FieldNames`. */
   readonly name: string;
   /** The value without surrounding whitespace. */
   readonly value: string;
-  /** The line as received, forwarded verbatim when the field is kept. */
-  readonly line: string;
+  /** Where its line starts, and where it ends (before its CRLF). */
+  readonly start: number;
+  readonly end: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Field values: HTAB, SP, visible ASCII and obs-text; no CR, LF, NUL or other controls.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// tchar (RFC 9110 §5.6.2), indexed by code unit.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  TCHAR[c.charCodeAt(0)] = 1;
 
-export function isToken(text: string): boolean {
-  return TOKEN.test(text);
+export function isTokenChar(code: number): boolean {
+  return code < 128 && TCHAR[code] === 1;
+}
+
+/** Recognises a fixed set of field names, case-insensitively, without slicing the text. */
+export class FieldNames {
+  private readonly byLength = new Map<number, readonly string[]>();
+
+  /** `names`: lower case, letters, digits and `-` only. */
+  constructor(names: readonly string[]) {
+    for (const name of names)
+      this.byLength.set(name.length, [...(this.byLength.get(name.length) ?? []), name]);
+  }
+
+  /** The name at `text[start, end)` if it is one of ours, else null. The text must be a token. */
+  match(text: string, start: number, end: number): string | null {
+    const candidates = this.byLength.get(end - start);
+    if (candidates === undefined) return null;
+    for (const name of candidates) if (sameName(text, start, name)) return name;
+    return null;
+  }
+}
+
+/**
+ * Compares a token in `text` with a lower-case name. OR-ing 0x20 lower-cases letters; on the other
+ * token characters it can only map `^` to `~` and `_` to DEL, neither of which a name here holds.
+ */
+function sameName(text: string, start: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++)
+    if ((text.charCodeAt(start + i) | 0x20) !== name.charCodeAt(i)) return false;
+  return true;
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -35,37 +70,63 @@ export function headEnd(buffer: Buffer, from: number): number {
 }
 
 /**
- * Parses the field lines of `head` (a head without its final blank line) from `start`: null when a
- * line is malformed.
+ * Checks every field line of `head` (a head without its final blank line) from `start`, and
+ * returns the fields `names` knows, in order; null when any line is malformed.
  */
-export function parseFields(head: string, start: number): HeaderField[] | null {
+export function scanFields(head: string, start: number, names: FieldNames): HeaderField[] | null {
   const fields: HeaderField[] = [];
+  const length = head.length;
   let at = start;
-  while (at < head.length) {
-    let end = head.indexOf('\r\n', at);
-    if (end === -1) end = head.length;
-    const line = head.slice(at, end);
-    const colon = line.indexOf(':');
-    // The token test also rejects obs-fold (a line starting with SP/HTAB) and `name :`.
-    if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) return null;
-    const value = trimOws(line, colon + 1);
-    if (!FIELD_VALUE.test(value)) return null;
-    fields.push({ name: line.slice(0, colon).toLowerCase(), value, line });
-    at = end + 2;
+  while (at < length) {
+    const lineStart = at;
+    let code = head.charCodeAt(at);
+    while (at < length && isTokenChar((code = head.charCodeAt(at)))) at++;
+    // A name must be a non-empty token right before the colon: this also rejects obs-fold (a line
+    // starting with SP/HTAB) and `name :`.
+    if (at === lineStart || code !== 0x3a) return null;
+    const name = names.match(head, lineStart, at);
+    at++;
+    while (at < length && isOws(head.charCodeAt(at))) at++;
+    const valueStart = at;
+    let valueEnd = at;
+    for (; at < length; at++) {
+      code = head.charCodeAt(at);
+      if (code === 0x0d) break;
+      // Field values: HTAB, SP, visible ASCII and obs-text; no NUL, LF or other controls.
+      if ((code < 0x20 && code !== 0x09) || code === 0x7f) return null;
+      if (code !== 0x20 && code !== 0x09) valueEnd = at + 1;
+    }
+    const lineEnd = at;
+    if (at < length) {
+      if (head.charCodeAt(at + 1) !== 0x0a) return null; // a bare CR
+      at += 2;
+    }
+    if (name !== null)
+      fields.push({ name, value: head.slice(valueStart, valueEnd), start: lineStart, end: lineEnd });
   }
   return fields;
 }
 
-function trimOws(line: string, from: number): string {
-  let start = from;
-  let end = line.length;
-  while (start < end && isOws(line.charCodeAt(start))) start++;
-  while (end > start && isOws(line.charCodeAt(end - 1))) end--;
-  return line.slice(start, end);
-}
-
 function isOws(code: number): boolean {
   return code === 0x20 || code === 0x09;
+}
+
+/**
+ * Where the fields named (lower case) in `wanted` are: for dropping the fields a Connection header
+ * lists, which can be any name at all. Rare, so this one may slice.
+ */
+export function fieldsNamed(head: string, start: number, wanted: readonly string[]): HeaderField[] {
+  const found: HeaderField[] = [];
+  let at = start;
+  while (at < head.length) {
+    let end = head.indexOf('\r\n', at);
+    if (end === -1) end = head.length;
+    const colon = head.indexOf(':', at);
+    const name = head.slice(at, colon).toLowerCase();
+    if (wanted.includes(name)) found.push({ name, value: head.slice(colon + 1, end).trim(), start: at, end });
+    at = end + 2;
+  }
+  return found;
 }
 
 /** The values of every field called `name`, combined with `separator` as RFC 9110 §5.3 allows. */
@@ -81,46 +142,74 @@ export function fieldValue(
   return value;
 }
 
+// A peer sends the same Connection value on every message: the last list is reused.
+let lastList = '';
+let lastTokens: readonly string[] = [];
+
 /** The lower-cased elements of a comma-separated list field (Connection, Transfer-Encoding). */
-export function listTokens(value: string): string[] {
+export function listTokens(value: string): readonly string[] {
+  if (value === lastList) return lastTokens;
   const tokens: string[] = [];
   for (const part of value.split(',')) {
     const token = part.trim().toLowerCase();
     if (token.length > 0) tokens.push(token);
   }
+  lastList = value;
+  lastTokens = tokens;
   return tokens;
 }
 
 /**
- * A Content-Length made of one or more fields or list elements: all must be the same decimal
- * number (RFC 9110 §8.6); anything else is a framing conflict. Returns null when absent, NaN when
- * invalid.
+ * Folds one Content-Length field into the length read so far (`null` before the first). A field
+ * may be a list; every value must be the same decimal number (RFC 9110 §8.6), anything else is a
+ * framing conflict: NaN.
  */
-export function contentLength(fields: readonly HeaderField[]): number | null {
-  let length: number | null = null;
-  for (const field of fields) {
-    if (field.name !== 'content-length') continue;
-    for (const part of field.value.split(',')) {
-      const text = part.trim();
-      if (!/^\d{1,15}$/.test(text)) return Number.NaN;
-      const value = Number(text);
-      if (length !== null && value !== length) return Number.NaN;
-      length = value;
-    }
+export function foldContentLength(sofar: number | null, value: string): number {
+  let length = sofar;
+  for (const part of value.includes(',') ? value.split(',') : [value]) {
+    const n = decimal(part.trim());
+    if (Number.isNaN(n) || (length !== null && n !== length)) return Number.NaN;
+    length = n;
   }
-  return length;
+  return length ?? Number.NaN;
+}
+
+/** Digits only, at most 15 (exact in a double): no sign, no spaces, no hex. */
+function decimal(text: string): number {
+  if (text.length === 0 || text.length > 15) return Number.NaN;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    n = n * 10 + digit;
+  }
+  return n;
 }
 
 /** How the framing of a body is read from the Transfer-Encoding list. */
 export type CodingsVerdict = 'absent' | 'chunked' | 'not-chunked' | 'invalid';
 
-/** Transfer codings: chunked must come last and only once (RFC 9112 §6.1). */
-export function transferCodings(fields: readonly HeaderField[]): CodingsVerdict {
-  const value = fieldValue(fields, 'transfer-encoding');
+/** Transfer codings (the combined field value): chunked must come last and only once (RFC 9112 §6.1). */
+export function transferCodings(value: string | undefined): CodingsVerdict {
   if (value === undefined) return 'absent';
   const codings = listTokens(value);
   if (codings.length === 0) return 'invalid';
   const chunked = codings.indexOf('chunked');
   if (chunked === -1) return 'not-chunked';
   return chunked === codings.length - 1 ? 'chunked' : 'invalid';
+}
+
+/**
+ * `head` from `start` without the fields in `dropped` (in head order): the runs between them,
+ * sliced, each line still ending in CRLF.
+ */
+export function withoutFields(head: string, start: number, dropped: readonly HeaderField[]): string {
+  let out = '';
+  let from = start;
+  for (const field of dropped) {
+    if (field.start > from) out += head.slice(from, field.start);
+    from = field.end + 2;
+  }
+  if (from < head.length) out += `${head.slice(from)}\r\n`;
+  return out;
 }

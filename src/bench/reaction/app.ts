@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { formatIssues, loadConfiguration } from '../../config/index.js';
+import type { ApplicationConfig, ReleaseConfig } from '../../config/index.js';
+
+/** Where the echo fixture lives, from the package root (the benchmark runs from there). */
+const ECHO = resolve('test/fixtures/services/echo.js');
+
+/** Canary share while it is watched; the bake outlasts any trial, so it stays there. */
+export const CANARY_PERCENT = 10;
+/** A short monitoring interval: the controller looks five times a second. */
+export const INTERVAL = '200ms';
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+/**
+ * One echo service on a free port (stable v1, canary v2, both the echo fixture, whose canary can be
+ * switched to fail every request), and a release template that holds the canary at 10%.
+ */
+export async function echoApplication(
+  dir: string,
+): Promise<{ app: ApplicationConfig; release: ReleaseConfig }> {
+  const port = await freePort();
+  const stateDir = join(dir, 'state');
+  const file = join(dir, 'echo.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: augur/v1alpha1
+kind: Application
+metadata: { name: echo }
+spec:
+  entrypoint: echo
+  stateDir: ${stateDir}
+  store: { url: "sqlite:${stateDir}/augur.db" }
+  services:
+    echo:
+      port: ${port}
+      stable: v1
+      healthPath: /
+      revisions:
+        v1: { command: [node, ${ECHO}] }
+      limits: { errorRate: 0.05 }
+---
+apiVersion: augur/v1alpha1
+kind: Release
+metadata: { name: reaction }
+spec:
+  application: echo
+  changes:
+    - { service: echo, revision: v2, command: [node, ${ECHO}] }
+  tiers: [${CANARY_PERCENT}, 100]
+  bake: { minDuration: 1h, minRequests: 0 }
+  monitoring: { interval: ${INTERVAL}, warningInterval: ${INTERVAL} }
+`,
+  );
+  const loaded = await loadConfiguration([file], { cwd: dir });
+  if (!loaded.ok) throw new Error(`bench configuration is invalid:\n${formatIssues(loaded.error, dir)}`);
+  const release = loaded.value.releases[0];
+  if (release === undefined) throw new Error('bench configuration declares no release');
+  return { app: loaded.value.application, release };
+}

@@ -1,0 +1,72 @@
+import { isLoopback } from '../../server/augur-server.js';
+import type { Command } from '../command.js';
+import { EXIT, stringOption, UsageError } from '../command.js';
+import { loadFiles } from '../config-files.js';
+import { releaseEventLine } from '../release-events.js';
+import { addresses, serve, waitForAbort } from '../serve.js';
+
+export const server: Command = {
+  name: 'server',
+  summary: 'Run the application, the rollout controller and the API (JSON, SSE, Prometheus).',
+  usage: 'FILE… [--port 7070] [--host 127.0.0.1]',
+  description:
+    'The long-running Augur: the data plane of the Application in FILE… (as `augur up` runs it), the\n' +
+    'rollout controller over the same store (releases a stopped server left running are resumed where\n' +
+    'they were), and the API: JSON under /api/v1, events as Server-Sent Events, /metrics for Prometheus.\n' +
+    'Every request needs a bearer token (`augur token create`); viewer reads, operator also submits and\n' +
+    'steers releases, admin also sets traffic. CLI commands on this machine use the admin token written\n' +
+    'to <state>/admin.token (mode 0600). Releases in FILE… are not started: they declare the revisions\n' +
+    '(and mitigations) that releases posted to the API may use — the API never runs a command line\n' +
+    'that is not in these files. The API binds 127.0.0.1 unless --host says otherwise; the services\n' +
+    'stay on loopback. Ctrl-C stops everything; running releases resume at the next start.',
+  options: {
+    port: { type: 'string', value: 'N', description: 'port of the API (0 = any free port)', default: '7070' },
+    host: {
+      type: 'string',
+      value: 'ADDR',
+      description: 'address of the API (a non-loopback address exposes it: use TLS in front)',
+      default: '127.0.0.1',
+    },
+  },
+  positionals: { min: 1, max: Infinity, name: 'FILE' },
+  examples: [
+    'augur server examples/shop/augur.yaml examples/shop/releases/*.yaml',
+    'augur token create --role operator examples/shop/augur.yaml   # then: export AUGUR_TOKEN=…',
+    'augur rollout examples/shop/releases/cart-v2.yaml --server http://127.0.0.1:7070',
+  ],
+  async run(ctx) {
+    const portText = stringOption(ctx, 'port') ?? '7070';
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535)
+      throw new UsageError(`--port must be an integer in [0, 65535], got "${portText}"`);
+    const host = stringOption(ctx, 'host') ?? '127.0.0.1';
+    const config = await loadFiles(ctx.positionals, { checkPorts: true });
+    if (!isLoopback(host)) {
+      ctx.io.err(
+        `warning: the API listens on ${host}, beyond this machine: tokens travel in clear text unless ` +
+          'a TLS proxy stands in front\n',
+      );
+    }
+    const serving = await serve(config.application, ctx.io, {
+      apiPort: port,
+      apiHost: host,
+      runReleases: true,
+      openReads: false,
+      releases: config.releases,
+      onReleaseEvent: (event) => {
+        const line = releaseEventLine(event);
+        if (line !== null) ctx.io.err(`${line}\n`);
+      },
+    });
+    for (const name of serving.resumed) ctx.io.err(`resumed release ${name}\n`);
+    ctx.io.out(
+      `augur: ${config.application.name} is serving\n${addresses(serving.plane)}  API          ${serving.apiUrl}\n`,
+    );
+    ctx.io.out('Press Ctrl-C to stop.\n');
+    await waitForAbort(ctx.signal);
+    ctx.io.err('stopping…\n');
+    await serving.stop();
+    ctx.io.err('stopped: no process left running\n');
+    return EXIT.ok;
+  },
+};

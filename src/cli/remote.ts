@@ -1,0 +1,49 @@
+import type { CommandContext, OptionSpec } from './command.js';
+import { stringOption } from './command.js';
+import { ApiClient, resolveTarget } from './client.js';
+import { loadFiles } from './config-files.js';
+
+/** The flags of every command that talks to a running Augur. */
+export const REMOTE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  server: {
+    type: 'string',
+    value: 'URL',
+    description: 'API of a running Augur (else $AUGUR_SERVER, else the local one)',
+  },
+  token: {
+    type: 'string',
+    value: 'TOKEN',
+    description: 'bearer token (else $AUGUR_TOKEN, else the local admin token)',
+  },
+  file: {
+    type: 'string',
+    short: 'f',
+    value: 'FILE',
+    description: 'Application file: find the local Augur through its state directory',
+  },
+};
+
+/** How a command finds its server, for --help. */
+export const REMOTE_HELP =
+  'The server is --server URL, else $AUGUR_SERVER, else the `augur server`/`augur up` running for\n' +
+  'the Application given with -f FILE (through <state>/server.json), else for ./.augur. The token is\n' +
+  '--token, else $AUGUR_TOKEN, else — for a local Augur only — its admin token (<state>/admin.token).\n' +
+  'Prefer $AUGUR_TOKEN to --token: command lines are visible to other users of the machine.';
+
+/**
+ * The client for a command: `applicationFiles` are files holding the Application, used to find
+ * a local Augur when neither --server nor $AUGUR_SERVER is given (-f FILE takes precedence).
+ */
+export async function clientFor(
+  ctx: CommandContext,
+  applicationFiles: readonly string[] = [],
+): Promise<ApiClient> {
+  const server = stringOption(ctx, 'server');
+  const token = stringOption(ctx, 'token');
+  const remote = server !== undefined || (process.env['AUGUR_SERVER'] ?? '') !== '';
+  const file = stringOption(ctx, 'file');
+  const files = file !== undefined ? [file] : applicationFiles;
+  let stateDir: string | undefined;
+  if (!remote && files.length > 0) stateDir = (await loadFiles(files)).application.stateDir;
+  return new ApiClient(resolveTarget({ server, token, stateDir }));
+}

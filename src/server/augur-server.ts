@@ -1,0 +1,159 @@
+import { sequentialAnalysis } from '../controller/analysis/sequential.js';
+import { RolloutController } from '../controller/controller.js';
+import type { ReleaseEvent } from '../controller/core/events.js';
+import type { ControllerSettings } from '../controller/core/release.js';
+import { StableBaselineSource } from '../controller/predicted/source.js';
+import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import { AugurError } from '../core/errors.js';
+import { ControlApi } from './api.js';
+import type { DataPlaneEvent } from './dataplane.js';
+import { DataPlane } from './dataplane.js';
+import { EventHub } from './event-hub.js';
+import { publishServer, unpublishServer } from './local-access.js';
+import { ServerMetrics } from './server-metrics.js';
+import { TokenAuthority } from './tokens.js';
+
+export interface AugurServerOptions {
+  readonly app: ApplicationConfig;
+  /** Releases declared in the server's own files: the mitigations a posted release may use. */
+  readonly releases?: readonly ReleaseConfig[];
+  /** Address of the API; loopback by default. The services' listeners stay on loopback. */
+  readonly host?: string;
+  /** Port of the API; 0 = any free port. */
+  readonly port?: number;
+  /** Reads without a token (see ControlApiOptions.openReads). */
+  readonly openReads?: boolean;
+  /** Run the rollout controller: resume running releases and accept new ones. */
+  readonly runReleases?: boolean;
+  /** Write server.json and the local admin token into the state directory. Default true. */
+  readonly publish?: boolean;
+  readonly onPlaneEvent?: (event: DataPlaneEvent) => void;
+  readonly onReleaseEvent?: (event: ReleaseEvent) => void;
+  readonly clock?: Clock;
+  readonly controllerSettings?: ControllerSettings;
+  /** Test hook, passed to the data plane: replaces the configured service ports. */
+  readonly portOverride?: (service: string) => number;
+}
+
+export interface AugurServer {
+  readonly plane: DataPlane;
+  readonly controller: RolloutController | null;
+  readonly hub: EventHub;
+  readonly url: string;
+  /** The admin token for CLI commands on this machine ('' when not published). */
+  readonly localToken: string;
+  /** Releases picked up from the store, where an earlier run left them. */
+  readonly resumed: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * One running Augur: the data plane, the rollout controller over the same store, and the API,
+ * wired together. `augur server`, `augur up`, `augur demo` and `augur rollout --embedded` all
+ * start this, with different options — one code path.
+ */
+export async function startAugurServer(options: AugurServerOptions): Promise<AugurServer> {
+  const { app } = options;
+  const clock = options.clock ?? systemClock;
+  const hub = new EventHub();
+  const metrics = new ServerMetrics(clock.now());
+  hub.subscribe(({ event }) => metrics.onReleaseEvent(event));
+  if (options.onReleaseEvent !== undefined) {
+    const observer = options.onReleaseEvent;
+    hub.subscribe(({ event }) => observer(event));
+  }
+  const plane = await DataPlane.start({
+    app,
+    clock,
+    onEvent: (event) => {
+      metrics.onPlaneEvent(event);
+      options.onPlaneEvent?.(event);
+    },
+    ...(options.portOverride !== undefined ? { portOverride: options.portOverride } : {}),
+  });
+
+  let controller: RolloutController | null = null;
+  let api: ControlApi | null = null;
+  let localToken = '';
+  const publish = options.publish ?? true;
+  try {
+    if (options.runReleases === true) {
+      controller = new RolloutController({
+        store: plane.store,
+        plane,
+        analysis: (release) => sequentialAnalysis(app, release),
+        prediction: new StableBaselineSource(plane.provider),
+        clock,
+        onEvent: (event) => hub.publish(event),
+        ...(options.controllerSettings !== undefined ? { settings: options.controllerSettings } : {}),
+      });
+    }
+    const resumed = controller === null ? [] : await controller.resume();
+    api = new ControlApi({
+      plane,
+      controller,
+      hub,
+      metrics,
+      policy: { application: app, releases: options.releases ?? [] },
+      auth: new TokenAuthority(
+        plane.store,
+        () => localToken,
+        () => clock.now(),
+      ),
+      openReads: options.openReads ?? false,
+    });
+    const host = options.host ?? '127.0.0.1';
+    const port = options.port ?? 0;
+    const url = await api.listen(port, host).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new AugurError(
+          'API_LISTEN_FAILED',
+          `cannot listen on ${host}:${port} (${code}): choose another`,
+          {
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    });
+    if (publish) {
+      localToken = publishServer(app.stateDir, {
+        url,
+        pid: process.pid,
+        application: app.name,
+        startedAt: clock.now(),
+      });
+    }
+    let stopped = false;
+    const running = { controller, api };
+    return {
+      plane,
+      controller,
+      hub,
+      url,
+      localToken,
+      resumed,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        if (publish) unpublishServer(app.stateDir);
+        await running.api.close();
+        await running.controller?.close();
+        await plane.stop();
+      },
+    };
+  } catch (error) {
+    await api?.close();
+    await controller?.close();
+    await plane.stop();
+    throw error;
+  }
+}
+
+/** Whether an address only this machine can reach was given. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

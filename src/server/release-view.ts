@@ -1,0 +1,59 @@
+import type { ReleasePhase, ReleaseState, TrackPhase } from '../controller/core/types.js';
+import type { ReleaseRecord, StoredEvent } from '../store/store.js';
+
+/** One changed service of a release, as the API shows it (weights in percent). */
+export interface TrackView {
+  readonly service: string;
+  readonly stable: string;
+  readonly canary: string;
+  readonly phase: TrackPhase;
+  /** Share of the current tier, percent; null before the first. */
+  readonly tier: number | null;
+  readonly tierIndex: number;
+  readonly tiers: readonly number[];
+  /** Canary weight the router has confirmed, percent. */
+  readonly weight: number;
+  /** Canary weight the controller asked for, percent. */
+  readonly targetWeight: number;
+  readonly reason: string | null;
+}
+
+export interface ReleaseView {
+  readonly name: string;
+  readonly application: string;
+  readonly phase: ReleasePhase;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Sequence of the latest stored event (-1 before any). */
+  readonly lastSequence: number;
+  readonly services: readonly TrackView[];
+}
+
+/** The summary of a stored release: its state is the controller's, stored as JSON. */
+export function releaseView(record: ReleaseRecord): ReleaseView {
+  const state = record.state as Partial<ReleaseState> | null;
+  const tracks = Array.isArray(state?.tracks) ? state.tracks : [];
+  return {
+    name: record.name,
+    application: record.application,
+    phase: record.phase as ReleasePhase,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    lastSequence: (state?.sequence ?? 0) - 1,
+    services: tracks.map((t) => ({
+      service: t.service,
+      stable: t.stable,
+      canary: t.canary,
+      phase: t.phase,
+      tier: t.tiers[t.tierIndex]?.share ?? null,
+      tierIndex: t.tierIndex,
+      tiers: t.tiers.map((tier) => tier.share),
+      weight: t.appliedWeight / 100,
+      targetWeight: t.targetWeight / 100,
+      reason: t.reason,
+    })),
+  };
+}
+
+/** A stored event as the API sends it (also the `data:` of its SSE message). */
+export type EventView = StoredEvent;
