@@ -84,6 +84,13 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
   // SIGHUP too: a closed terminal must stop the services as cleanly as Ctrl-C does.
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const s of signals) process.on(s, onSignal);
+  // A closed pipe (`augur demo | head`) must stop the command cleanly, not crash it and leave its
+  // services running.
+  const onStreamError = (error: NodeJS.ErrnoException): void => {
+    if (error.code === 'EPIPE') controller.abort();
+  };
+  process.stdout.on('error', onStreamError);
+  process.stderr.on('error', onStreamError);
   try {
     return await command.run({ values, positionals: parsed.positionals, io, signal: controller.signal });
   } catch (error) {
@@ -103,5 +110,7 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     return EXIT.failure;
   } finally {
     for (const s of signals) process.off(s, onSignal);
+    process.stdout.off('error', onStreamError);
+    process.stderr.off('error', onStreamError);
   }
 }
