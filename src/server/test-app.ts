@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfiguration } from '../config/index.js';
 import type { DeploymentConfiguration } from '../config/types.js';
+import { ECHO_SCRIPT, echoApplicationYaml, echoReleaseYaml } from '../testing/echo-app.js';
 
 /** The repository root: the echo fixture's command is relative to it. */
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -13,41 +14,23 @@ export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export async function echoConfiguration(dir: string): Promise<DeploymentConfiguration> {
   const stateDir = join(dir, 'state');
   const file = join(dir, 'echo.yaml');
-  writeFileSync(
-    file,
-    `apiVersion: augur/v1alpha1
-kind: Application
-metadata: { name: echo }
-spec:
-  entrypoint: echo
-  stateDir: ${stateDir}
-  store: { url: "sqlite:${stateDir}/augur.db" }
-  services:
-    echo:
-      port: 1
-      stable: v1
-      healthPath: /
-      revisions:
-        v1: { command: [node, test/fixtures/services/echo.js] }
-      limits: { errorRate: 0.05 }
-    other:
+  const other = `    other:
       port: 2
       stable: v1
       healthPath: /
       revisions:
-        v1: { command: [node, test/fixtures/services/echo.js] }
-        v2: { command: [node, test/fixtures/services/echo.js], env: { VERSION: v2 } }
----
-apiVersion: augur/v1alpha1
-kind: Release
-metadata: { name: declared }
-spec:
-  application: echo
-  changes:
-    - { service: echo, revision: v2, command: [node, test/fixtures/services/echo.js], env: { VERSION: v2 } }
-  mitigations:
+        v1: { command: [node, ${ECHO_SCRIPT}] }
+        v2: { command: [node, ${ECHO_SCRIPT}], env: { VERSION: v2 } }
+`;
+  const mitigation = `  mitigations:
     - { name: verify, check: { command: [node, -e, "process.exit(0)"] } }
-`,
+`;
+  writeFileSync(
+    file,
+    `${echoApplicationYaml({ stateDir, port: 1, extraServices: other })}---\n${echoReleaseYaml({
+      name: 'declared',
+      extra: mitigation,
+    })}`,
   );
   const loaded = await loadConfiguration([file], { cwd: repoRoot });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.error, null, 2));

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
+import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
 import { Background, freePort, hit, processesOf } from './helpers.js';
 
 /** A one-service application on a free port, and a release of it, in a fresh directory. */
@@ -17,33 +18,13 @@ async function echoRelease(
   const file = join(dir, 'echo.yaml');
   writeFileSync(
     file,
-    `apiVersion: augur/v1alpha1
-kind: Application
-metadata: { name: echo }
-spec:
-  entrypoint: echo
-  stateDir: ${stateDir}
-  store: { url: "sqlite:${stateDir}/augur.db" }
-  services:
-    echo:
-      port: ${port}
-      stable: v1
-      healthPath: /
-      revisions:
-        v1: { command: [node, test/fixtures/services/echo.js] }
-      limits: { errorRate: 0.05 }
----
-apiVersion: augur/v1alpha1
-kind: Release
-metadata: { name: echo-v2 }
-spec:
-  application: echo
-  changes:
-    - { service: echo, revision: v2, command: [node, test/fixtures/services/echo.js], env: { ${canaryEnv} } }
-  tiers: [10, 50, 100]
-  bake: { minDuration: 1s, minRequests: 20 }
-  monitoring: { interval: 300ms, warningInterval: 100ms }
-`,
+    `${echoApplicationYaml({ stateDir, port })}---\n${echoReleaseYaml({
+      name: 'echo-v2',
+      env: canaryEnv,
+      tiers: '[10, 50, 100]',
+      bake: '{ minDuration: 1s, minRequests: 20 }',
+      monitoring: '{ interval: 300ms, warningInterval: 100ms }',
+    })}`,
   );
   return { file, port, stateDir };
 }

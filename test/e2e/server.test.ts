@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
 import { augur, Background, freePort, hit, processesOf } from './helpers.js';
 
 interface View {
@@ -17,33 +18,12 @@ async function files(dir: string): Promise<{ app: string; foreign: string; back:
   const app = join(dir, 'echo.yaml');
   writeFileSync(
     app,
-    `apiVersion: augur/v1alpha1
-kind: Application
-metadata: { name: echo }
-spec:
-  entrypoint: echo
-  stateDir: ${stateDir}
-  store: { url: "sqlite:${stateDir}/augur.db" }
-  services:
-    echo:
-      port: ${port}
-      stable: v1
-      healthPath: /
-      revisions:
-        v1: { command: [node, test/fixtures/services/echo.js] }
-      limits: { errorRate: 0.05 }
----
-apiVersion: augur/v1alpha1
-kind: Release
-metadata: { name: echo-v2 }
-spec:
-  application: echo
-  changes:
-    - { service: echo, revision: v2, command: [node, test/fixtures/services/echo.js], env: { VERSION: v2 } }
-  tiers: [10, 50, 100]
-  bake: { minDuration: 1s, minRequests: 20 }
-  monitoring: { interval: 300ms, warningInterval: 100ms }
-`,
+    `${echoApplicationYaml({ stateDir, port })}---\n${echoReleaseYaml({
+      name: 'echo-v2',
+      tiers: '[10, 50, 100]',
+      bake: '{ minDuration: 1s, minRequests: 20 }',
+      monitoring: '{ interval: 300ms, warningInterval: 100ms }',
+    })}`,
   );
   const foreign = join(dir, 'foreign.yaml');
   writeFileSync(

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { formatIssues, loadConfiguration } from '../../config/index.js';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/index.js';
+import { echoApplicationYaml, echoReleaseYaml } from '../../testing/echo-app.js';
 
 /** Where the echo fixture lives, from the package root (the benchmark runs from there). */
 const ECHO = resolve('test/fixtures/services/echo.js');
@@ -36,33 +37,14 @@ export async function echoApplication(
   const file = join(dir, 'echo.yaml');
   writeFileSync(
     file,
-    `apiVersion: augur/v1alpha1
-kind: Application
-metadata: { name: echo }
-spec:
-  entrypoint: echo
-  stateDir: ${stateDir}
-  store: { url: "sqlite:${stateDir}/augur.db" }
-  services:
-    echo:
-      port: ${port}
-      stable: v1
-      healthPath: /
-      revisions:
-        v1: { command: [node, ${ECHO}] }
-      limits: { errorRate: 0.05 }
----
-apiVersion: augur/v1alpha1
-kind: Release
-metadata: { name: reaction }
-spec:
-  application: echo
-  changes:
-    - { service: echo, revision: v2, command: [node, ${ECHO}] }
-  tiers: [${CANARY_PERCENT}, 100]
-  bake: { minDuration: 1h, minRequests: 0 }
-  monitoring: { interval: ${INTERVAL}, warningInterval: ${INTERVAL} }
-`,
+    `${echoApplicationYaml({ stateDir, port, script: ECHO })}---\n${echoReleaseYaml({
+      name: 'reaction',
+      env: '',
+      script: ECHO,
+      tiers: `[${CANARY_PERCENT}, 100]`,
+      bake: '{ minDuration: 1h, minRequests: 0 }',
+      monitoring: `{ interval: ${INTERVAL}, warningInterval: ${INTERVAL} }`,
+    })}`,
   );
   const loaded = await loadConfiguration([file], { cwd: dir });
   if (!loaded.ok) throw new Error(`bench configuration is invalid:\n${formatIssues(loaded.error, dir)}`);
