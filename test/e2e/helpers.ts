@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/runtime/process/ports.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 const bin = resolve(repoRoot, 'bin', 'augur.js');
@@ -64,17 +64,7 @@ export class Background {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
+export { freePort };
 
 /** PIDs of the processes whose environment names this state directory: what Augur started. */
 export function processesOf(stateDir: string): number[] {

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { formatIssues, loadConfiguration } from '../../config/index.js';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/index.js';
+import { freePort } from '../../runtime/process/ports.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../testing/echo-app.js';
 
 /** Where the echo fixture lives, from the package root (the benchmark runs from there). */
@@ -12,18 +12,6 @@ const ECHO = resolve('test/fixtures/services/echo.js');
 export const CANARY_PERCENT = 10;
 /** A short monitoring interval: the controller looks five times a second. */
 export const INTERVAL = '200ms';
-
-export function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => done(port));
-    });
-  });
-}
 
 /**
  * One echo service on a free port (stable v1, canary v2, both the echo fixture, whose canary can be
