@@ -50,6 +50,7 @@ export function resolveApplication(doc: ApplicationDocument, source: string, cwd
       calls: s.calls,
       limits: limitsOf(s.limits),
       healthPath: s.healthPath,
+      data: Object.fromEntries(Object.entries(s.data).map(([name, file]) => [name, path.resolve(cwd, file)])),
     };
   }
   const { metrics } = doc.spec;

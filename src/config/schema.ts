@@ -133,6 +133,13 @@ const service = z.strictObject({
     })
     .prefault({}),
   healthPath: z.string().startsWith('/').default('/healthz'),
+  /** Files the service writes, by the environment variable that tells it where. */
+  data: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'),
+      z.string().min(1),
+    )
+    .default(() => ({})),
 });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });

@@ -58,6 +58,12 @@ export interface ServiceConfig {
   readonly limits: LimitsConfig;
   /** Readiness path probed with GET. Default `/healthz`. */
   readonly healthPath: string;
+  /**
+   * Data files the service writes, by the environment variable that tells it where (absolute
+   * paths). The runtime sets the variables for every revision (a revision's own `env` wins); the
+   * sandbox points them at copies, so a prediction never writes production data.
+   */
+  readonly data?: Readonly<Record<string, string>>;
 }
 
 export interface ApplicationConfig {

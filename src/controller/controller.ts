@@ -13,7 +13,7 @@ import type { ControllerSettings } from './core/release.js';
 import { tick } from './core/tick.js';
 import type { ReleasePhase, ReleaseState } from './core/types.js';
 import { observeTrack } from './observe.js';
-import type { PredictionSource } from './predicted/source.js';
+import type { Forecaster, PredictionSource } from './predicted/source.js';
 
 /** What the controller drives: the data plane (builtin today; HAProxy, NGINX … later). */
 export interface ControlledPlane {
@@ -32,6 +32,8 @@ export interface ControllerOptions {
   /** The sequential analysis of a release (its α split across its services and tests). */
   readonly analysis: (release: ReleaseConfig) => Analysis;
   readonly prediction: PredictionSource;
+  /** Re-predicts the later tiers from the canary's observed profile (the risk of each tick). */
+  readonly forecaster?: Forecaster;
   readonly clock: Clock;
   readonly settings?: ControllerSettings;
   /** Observers of every stored event (progress output, SSE, audit): called after it is durable. */
@@ -210,7 +212,16 @@ export class RolloutController {
       if (to - from < 1000) continue;
       const stable = this.options.plane.stableOf(track.service);
       observations.push(
-        await observeTrack(this.options.plane, this.options.prediction, service, track, stable, from, to),
+        await observeTrack(
+          this.options.plane,
+          this.options.prediction,
+          service,
+          track,
+          stable,
+          from,
+          to,
+          this.options.forecaster,
+        ),
       );
     }
     const partial = await this.currentSecond(running.state, to, now);

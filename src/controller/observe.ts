@@ -3,7 +3,7 @@ import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import { LATENCY_MARGIN_MS } from './core/observation.js';
 import type { Observation, RevisionWindow } from './core/observation.js';
 import type { ServiceTrack } from './core/types.js';
-import type { PredictionSource } from './predicted/source.js';
+import type { Forecaster, PredictionSource } from './predicted/source.js';
 
 export interface ObservationSources {
   readonly provider: MetricsProvider;
@@ -23,6 +23,7 @@ export async function observeTrack(
   stable: string,
   from: number,
   to: number,
+  forecaster?: Forecaster,
 ): Promise<Observation> {
   const base = {
     service: track.service,
@@ -63,7 +64,15 @@ export async function observeTrack(
       from,
       to,
     );
-    return { ...base, canary, stable: baseline, predicted, latencySplit };
+    const forecast = await forecastTrack(forecaster, service, track, stable, to);
+    return {
+      ...base,
+      canary,
+      stable: baseline,
+      predicted,
+      latencySplit,
+      ...(forecast === undefined ? {} : { risk: forecast?.risk ?? null, forecast }),
+    };
   } catch (error) {
     return {
       ...base,
@@ -127,6 +136,42 @@ async function sharedThresholdSplit(
       provider.exceedances({ ...query, revision: stable, thresholdMs }),
     ]);
     return { thresholdMs, marginMs: LATENCY_MARGIN_MS, canaryAbove: c.above, stableAbove: s.above };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The re-prediction of the tiers ahead from the current tier's observations so far. Undefined
+ * without a forecaster; null while it cannot say; a failing forecaster is reported as no forecast,
+ * never as low risk.
+ */
+async function forecastTrack(
+  forecaster: Forecaster | undefined,
+  service: ServiceConfig,
+  track: ServiceTrack,
+  stable: string,
+  to: number,
+): Promise<(Observation['forecast'] & { risk: number }) | null | undefined> {
+  if (forecaster === undefined) return undefined;
+  const tier = track.tiers[track.tierIndex];
+  if (tier?.startedAt === null || tier === undefined || track.tierIndex >= track.tiers.length - 1)
+    return null;
+  const from = Math.ceil(tier.startedAt / 1000) * 1000;
+  if (to - from < 1000) return null;
+  try {
+    const forecast = await forecaster.forecast({
+      service,
+      stable,
+      canary: track.canary,
+      tiers: track.tiers.map((t) => t.share),
+      tierIndex: track.tierIndex,
+      from,
+      to,
+    });
+    return forecast === null
+      ? null
+      : { risk: forecast.risk, breachTier: forecast.breachTier, detail: forecast.detail };
   } catch {
     return null;
   }

@@ -3,6 +3,7 @@ import { RolloutController } from '../controller/controller.js';
 import type { ReleaseEvent } from '../controller/core/events.js';
 import type { ControllerSettings } from '../controller/core/release.js';
 import { StableBaselineSource } from '../controller/predicted/source.js';
+import { ObservedForecaster } from '../predict/forecast.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -85,6 +86,7 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
         plane,
         analysis: (release) => sequentialAnalysis(app, release),
         prediction: new StableBaselineSource(plane.provider),
+        forecaster: new ObservedForecaster(plane.application, plane.provider),
         clock,
         onEvent: (event) => hub.publish(event),
         ...(options.controllerSettings !== undefined ? { settings: options.controllerSettings } : {}),

@@ -17,6 +17,9 @@ import type { Store } from '../store/store.js';
 import { RequestCounter } from './request-counter.js';
 import { calleesFirst, serviceUrls } from './service-env.js';
 
+/** How often the router's request samples are saved. */
+const SAMPLE_FLUSH_MS = 60_000;
+
 export type DataPlaneEvent =
   | RuntimeEvent
   | { readonly type: 'listening'; readonly service: string; readonly address: Endpoint }
@@ -52,6 +55,7 @@ export class DataPlane {
   private readonly clock: Clock;
   private readonly emit: (event: DataPlaneEvent) => void;
   private stopped = false;
+  private sampleTimer: NodeJS.Timeout | undefined;
   /** Revisions promoted since the configuration was written. */
   private readonly stables = new Map<string, string>();
 
@@ -133,6 +137,8 @@ export class DataPlane {
     }
     this.runtime.setSharedEnv(serviceUrls(this.app, host, ports));
     this.metrics.start();
+    // The router's request samples go to the store once a minute, for the sandbox to replay.
+    this.sampleTimer = setInterval(() => void this.saveRequestSamples(), SAMPLE_FLUSH_MS).unref();
     const records = await this.store.listTraffic();
     for (const record of records) {
       const stable = record.stableRevision;
@@ -260,11 +266,28 @@ export class DataPlane {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.sampleTimer);
     await this.router.close();
     await this.runtime.stopAll();
     await this.metrics.stop();
+    await this.saveRequestSamples();
     await this.store.close();
     this.lock.release();
+  }
+
+  /** Saves the requests the router recorded since the last save; failures are reported, never thrown. */
+  private async saveRequestSamples(): Promise<void> {
+    for (const [service, samples] of this.router.takeSamples()) {
+      try {
+        await this.store.saveRequestSamples(service, samples);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.emit({
+          type: 'metrics-error',
+          message: `could not save request samples of ${service}: ${message}`,
+        });
+      }
+    }
   }
 
   private service(name: string): ApplicationConfig['services'][string] {

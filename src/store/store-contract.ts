@@ -9,7 +9,7 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
   describe(`Store contract: ${name}`, () => {
     it('applies every migration', async () => {
       const store = open();
-      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(3);
+      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(4);
       await store.close();
     });
 
@@ -157,6 +157,32 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
       await store.touchToken('t1', 40);
       expect(await store.findTokenByHash('a'.repeat(64))).toBeNull();
       expect((await store.listTokens()).map((t) => t.id)).toEqual(['t2']);
+      await store.close();
+    });
+
+    it('keeps the newest request samples per service, bodies and headers intact', async () => {
+      const store = open();
+      const sample = (n: number, body: Uint8Array | null = null) => ({
+        method: n % 2 === 0 ? 'GET' : 'POST',
+        path: `/cart/checkout?n=${n}`,
+        headers: { 'content-type': 'application/json', accept: '*/*' },
+        body,
+        recordedAt: 1_000 + n,
+      });
+      expect(await store.requestSamples('cart', 10)).toEqual([]);
+      const body = new Uint8Array([123, 125, 0, 255]);
+      await store.saveRequestSamples('cart', [sample(1, body), sample(2), sample(3)], 4);
+      await store.saveRequestSamples('catalog', [sample(9)], 4);
+      // Saved later but recorded earlier: the oldest, so it is the first to go.
+      await store.saveRequestSamples('cart', [sample(4), sample(5), sample(0)], 4);
+      expect((await store.requestSamples('cart', 10)).map((s) => s.recordedAt)).toEqual([
+        1_002, 1_003, 1_004, 1_005,
+      ]);
+      expect((await store.requestSamples('cart', 2)).map((s) => s.recordedAt)).toEqual([1_004, 1_005]);
+      expect(await store.requestSamples('catalog', 10)).toEqual([sample(9)]);
+      await store.saveRequestSamples('cart', [sample(6, body)]);
+      expect((await store.requestSamples('cart', 1))[0]).toEqual(sample(6, body));
+      expect(await store.requestSamples('nobody', 10)).toEqual([]);
       await store.close();
     });
 

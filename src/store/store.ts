@@ -91,6 +91,23 @@ export interface TokenRecord {
   readonly lastUsedAt: number | null;
 }
 
+/**
+ * A production request the router recorded, for replay in the sandbox: never a credential (the
+ * router keeps only allow-listed headers and drops any whose name looks like one).
+ */
+export interface RequestSample {
+  readonly method: string;
+  /** Path and query, as sent by the client (query values of credential-like names redacted). */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, when it was small enough to keep; null when there was none. */
+  readonly body: Uint8Array | null;
+  readonly recordedAt: number;
+}
+
+/** How many request samples the store keeps per service by default: the newest. */
+export const REQUEST_SAMPLES_KEPT = 1000;
+
 export interface Store {
   readonly kind: string;
 
@@ -123,10 +140,21 @@ export interface Store {
   saveMetricMinutes(rows: readonly MetricMinute[]): Promise<void>;
   metricHistory(query: MetricHistoryQuery): Promise<MetricMinute[]>;
 
+  /**
+   * Adds recorded requests of a service, then keeps only its newest `keep` samples (by
+   * `recordedAt`, then insertion order); default REQUEST_SAMPLES_KEPT.
+   */
+  saveRequestSamples(service: string, samples: readonly RequestSample[], keep?: number): Promise<void>;
+  /** A service's newest `limit` samples, oldest first. */
+  requestSamples(service: string, limit: number): Promise<RequestSample[]>;
+
   /** Schema version after migrations. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** The part of the store the request recorder needs. */
+export type RequestSampleStore = Pick<Store, 'saveRequestSamples' | 'requestSamples'>;
 
 /** The part of the store the metrics history needs. */
 export type MetricHistoryStore = Pick<Store, 'saveMetricMinutes' | 'metricHistory'>;

@@ -6,9 +6,11 @@ import { RolloutController } from '../../controller/controller.js';
 import type { ReleaseEvent } from '../../controller/core/events.js';
 import type { ReleasePhase, ReleaseState } from '../../controller/core/types.js';
 import { StableBaselineSource } from '../../controller/predicted/source.js';
+import { ObservedForecaster } from '../../predict/forecast.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
-import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
+import type { ApplicationConfig, DeploymentConfiguration, ReleaseConfig } from '../../config/types.js';
+import { predictPipeline } from '../../predict/pipeline.js';
 import { systemClock } from '../../core/clock.js';
 import { runLoad } from '../../load/index.js';
 import type { MetricsProvider } from '../../metrics/provider.js';
@@ -18,11 +20,18 @@ import type { Command } from '../command.js';
 import { EXIT, flag, stringOption, UsageError } from '../command.js';
 import { fixed } from '../format.js';
 import { releaseEventLine } from '../release-events.js';
+import { describe } from './predict.js';
 import { addresses, serve } from '../serve.js';
 
 /** The package root: the demo runs the shop shipped with Augur, wherever it is started from. */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const RELEASES = ['cart-v2', 'cart-bad'];
+const RELEASES = ['cart-v2', 'cart-v3', 'cart-bad'];
+/** How each demo release should end. */
+const EXPECTED: Readonly<Record<string, ReleasePhase>> = {
+  'cart-v2': 'promoted',
+  'cart-v3': 'rolled-back',
+  'cart-bad': 'rolled-back',
+};
 
 export interface DemoReleaseSummary {
   readonly release: string;
@@ -37,18 +46,26 @@ export interface DemoReleaseSummary {
   readonly canaryRequests: number;
   readonly canaryErrors: number;
   readonly reason: string | null;
+  /** What `predict` said before the rollout, when it ran. */
+  readonly prediction: {
+    readonly riskScore: number;
+    readonly breachTier: number | null;
+    readonly summary: string;
+  } | null;
 }
 
 export const demo: Command = {
   name: 'demo',
-  summary:
-    'The shop under production-like load, and two releases decided live: one promoted, one rolled back.',
-  usage: '[--rate 50] [--once] [--json]',
+  summary: 'The shop under production-like load; three releases predicted, then decided live.',
+  usage: '[--rate 50] [--once] [--json] [--no-predict]',
   description:
     'Starts examples/shop (frontend → catalog, frontend → cart → payments) on ports 8080–8083 with the\n' +
-    'builtin router and metrics, sends steady load, then rolls out two releases one after the other:\n' +
-    'cart-v2 (genuinely faster: promoted to 100%) and cart-bad (5% errors: rolled back at its first\n' +
-    'tier). Progress is printed as it happens; the whole demo takes 1–3 minutes. State lives in\n' +
+    'builtin router and metrics, sends steady load, then predicts and rolls out three releases one\n' +
+    'after the other: cart-v2 (genuinely faster: promoted to 100%), cart-v3 (3× the service time:\n' +
+    'predicted to saturate cart’s CPU at 100%, stopped at a small tier once the canary confirms it)\n' +
+    'and cart-bad (5% errors: rolled back at its first tier). Before each release, `predict` measures\n' +
+    'the revision in a sandbox and simulates the tiers; its verdict is printed. Progress is printed as\n' +
+    'it happens; the whole demo takes about 3 minutes. State lives in\n' +
     '.augur/demo and starts afresh each run. With --json, prints per release its outcome, the tier\n' +
     'reached, the time to the decision and the requests the canary served. --once is accepted for\n' +
     'scripts (the demo always runs once). Exit code 0 when both releases end as expected.',
@@ -56,6 +73,7 @@ export const demo: Command = {
     rate: { type: 'string', value: 'N', description: 'page views per second during the demo', default: '50' },
     once: { type: 'boolean', description: 'run once and exit (the default; kept for scripts)' },
     json: { type: 'boolean', description: 'print the summary as JSON' },
+    'no-predict': { type: 'boolean', description: 'skip the prediction before each release' },
   },
   positionals: { min: 0, max: 0, name: '' },
   async run(ctx) {
@@ -80,6 +98,7 @@ export const demo: Command = {
       plane: serving.plane,
       analysis: (release) => sequentialAnalysis(app, release),
       prediction: new StableBaselineSource(serving.plane.provider),
+      forecaster: new ObservedForecaster(app, serving.plane.provider),
       clock: systemClock,
       onEvent: (event: ReleaseEvent) => {
         const line = releaseEventLine(event);
@@ -118,12 +137,17 @@ export const demo: Command = {
         say(
           `\n— release ${spec.name}: ${spec.changes.map((c) => `${c.service} → ${c.revision}`).join(', ')}, tiers ${spec.tiers.join('% → ')}%\n`,
         );
+        const prediction = flag(ctx, 'no-predict')
+          ? null
+          : await predictForDemo({ ...loaded.value, application: app }, spec, rate, ctx.signal, say);
+        if (ctx.signal.aborted) break;
         const started = Date.now();
         await controller.submit(spec);
         const outcome = await Promise.race([controller.wait(spec.name), aborted(ctx.signal)]);
         if (outcome === 'interrupted') break;
         const state = controller.state(spec.name);
-        if (state !== null) summaries.push(await summarize(serving.plane, spec, state, outcome, started));
+        if (state !== null)
+          summaries.push({ ...(await summarize(serving.plane, spec, state, outcome, started)), prediction });
       }
       stopLoad.abort();
       const report = await load;
@@ -131,7 +155,8 @@ export const demo: Command = {
         say('interrupted\n');
         return EXIT.interrupted;
       }
-      const expected = summaries.map((s) => s.outcome).join(',') === 'promoted,rolled-back';
+      const expected =
+        summaries.length === RELEASES.length && summaries.every((s) => EXPECTED[s.release] === s.outcome);
       if (json) {
         ctx.io.out(
           `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, asExpected: expected }, null, 2)}\n`,
@@ -177,7 +202,7 @@ async function summarize(
   state: ReleaseState,
   outcome: ReleasePhase,
   started: number,
-): Promise<DemoReleaseSummary> {
+): Promise<Omit<DemoReleaseSummary, 'prediction'>> {
   const track = state.tracks[0];
   const service = track?.service ?? '';
   const revision = track?.canary ?? '';
@@ -197,6 +222,34 @@ async function summarize(
     canaryErrors: canary.errors,
     reason: track?.reason ?? null,
   };
+}
+
+/**
+ * `augur predict` for one release, shortened for the demo (a 6-second sandbox, two seeds): prints
+ * the verdict. A failed prediction is reported and the demo goes on; the rollout does not depend on it.
+ */
+async function predictForDemo(
+  config: DeploymentConfiguration,
+  spec: ReleaseConfig,
+  rate: number,
+  signal: AbortSignal,
+  say: (text: string) => void,
+): Promise<DemoReleaseSummary['prediction']> {
+  try {
+    const { result } = await predictPipeline(config, spec, {
+      seeds: 2,
+      defaultRatePerSec: rate,
+      sandboxSeconds: 6,
+      durationSec: 60,
+      signal,
+      say: (line) => say(`         ${line}\n`),
+    });
+    say(`  predict ${describe(result, spec.risk).split('\n').slice(0, 3).join('\n  ')}\n`);
+    return { riskScore: result.riskScore, breachTier: result.breachTier, summary: result.summary };
+  } catch (error) {
+    if (!signal.aborted) say(`  predict failed: ${(error as Error).message}\n`);
+    return null;
+  }
 }
 
 function aborted(signal: AbortSignal): Promise<'interrupted'> {

@@ -3,6 +3,7 @@ import { abort, pause, promote, resume, rollback } from './actions.js';
 import { demo } from './demo.js';
 import { load } from './load.js';
 import { metrics } from './metrics.js';
+import { predict } from './predict.js';
 import { rollout } from './rollout.js';
 import { server } from './server.js';
 import { status } from './status.js';
@@ -14,6 +15,7 @@ import { validate } from './validate.js';
 /** Every command, in the order `augur --help` lists them. */
 export const commands: readonly Command[] = [
   validate,
+  predict,
   up,
   server,
   token,

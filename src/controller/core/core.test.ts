@@ -215,6 +215,18 @@ describe('rollout decision core', () => {
     expect(red.state.tracks[0]?.reason).toMatch(/predicted/);
   });
 
+  it('names the forecast failure point and its tier when the re-predicted risk rolls back', () => {
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const forecast = { breachTier: 100, detail: 'cart v2 needs 112% of its CPU allocation at the 100% tier' };
+    const red = tick(state, [{ ...obs('cart', 100, 0, window(40), 0.9), forecast }], scripted, 10_000);
+    const track = red.state.tracks[0];
+    expect(track?.phase).toBe('rolling-back');
+    expect(track?.reason).toContain('cart v2 needs 112% of its CPU allocation at the 100% tier');
+    expect(track?.reason).toContain('predicted breach at the 100% tier');
+    const observed = red.events.find((e) => e.type === 'observation');
+    expect((observed?.data as { forecast?: unknown } | undefined)?.forecast).toEqual(forecast);
+  });
+
   it('obeys operators: pause blocks advancing, resume lifts it, promote and abort end the release', () => {
     let { state } = settle(createRelease(release(['cart', 'catalog']), app, scripted, 0), 0);
     state = command(state, { type: 'pause', service: 'cart' }, 'alice', 1).state;

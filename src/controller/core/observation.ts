@@ -26,6 +26,8 @@ export interface Observation {
   readonly crashLoop: boolean;
   /** Updated probability of breaching a limit before 100% (null: no prediction available). */
   readonly risk: number | null;
+  /** Where the risk comes from: the re-prediction of the later tiers, when one was made. */
+  readonly forecast?: { readonly breachTier: number | null; readonly detail: string } | null;
   /**
    * The predicted range's harmful edge for the canary's latency, and how many canary requests
    * exceeded it in the window (null: no prediction for this window).

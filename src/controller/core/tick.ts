@@ -95,6 +95,7 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     predicted: observation.predicted,
     latencySplit: observation.latencySplit ?? null,
     risk,
+    forecast: observation.forecast ?? null,
     breaches: breaches.map((b) => b.test),
     deviations: result.deviations.map((d) => d.test),
     withinLimits: result.withinLimits,
@@ -106,9 +107,14 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     return;
   }
   if (risk !== null && risk > state.risk.high) {
-    const message = `risk ${risk.toFixed(3)} exceeds ${state.risk.high}: a breach is predicted at a later tier`;
+    const forecast = observation.forecast ?? null;
+    const where =
+      forecast === null
+        ? 'a breach is predicted at a later tier'
+        : `${forecast.detail}${forecast.breachTier === null ? '' : ` (predicted breach at the ${forecast.breachTier}% tier)`}`;
+    const message = `risk ${risk.toFixed(3)} exceeds ${state.risk.high}: ${where}`;
     decide(t, track, 'RED', message, []);
-    startRollback(t, track, message, { risk });
+    startRollback(t, track, message, { risk, forecast });
     return;
   }
 

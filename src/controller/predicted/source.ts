@@ -48,3 +48,33 @@ export class StableBaselineSource implements PredictionSource {
     return { latencyHighMs: p99 * (1 + this.tolerance), nominalTail: 0.01 };
   }
 }
+
+/** A re-prediction of the tiers still ahead from what the canary has shown so far. */
+export interface Forecast {
+  /** Probability of breaching an acceptable limit at a later tier, in [0, 1]. */
+  readonly risk: number;
+  /** The first later tier (percent) at which a breach is predicted, or null. */
+  readonly breachTier: number | null;
+  /** The failure point, for people: what breaks, by how much, at which tier. */
+  readonly detail: string;
+}
+
+export interface ForecastRequest {
+  readonly service: ServiceConfig;
+  readonly stable: string;
+  readonly canary: string;
+  /** The release's tiers (percent) and the index of the current one. */
+  readonly tiers: readonly number[];
+  readonly tierIndex: number;
+  /** The current tier's observations so far: [tierStartedAt, to). */
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Re-predicts the remaining tiers from the canary's observed profile. Null when there is not yet
+ * enough to say (the controller then has no risk figure, which never promotes by itself).
+ */
+export interface Forecaster {
+  forecast(request: ForecastRequest): Promise<Forecast | null>;
+}

@@ -10,11 +10,14 @@ import { ClientConnection } from './client-connection.js';
 import { Deadlines } from './deadlines.js';
 import type { Route, ServiceContext } from './exchange.js';
 import { KEY_HEADER, keyCookie, requestKey } from './request-key.js';
+import type { RecordedRequest, SamplingOptions } from './request-sampler.js';
+import { RequestSampler } from './request-sampler.js';
 import { endpointKey, SWEEP_MS, UpstreamPool } from './upstream-pool.js';
 import { fieldValue } from './wire/fields.js';
 import type { RequestHead } from './wire/request-head.js';
 
 export { REVISION_HEADER } from './rewrite.js';
+export type { RecordedRequest, SamplingOptions } from './request-sampler.js';
 
 export interface RoutedService {
   readonly name: string;
@@ -31,6 +34,8 @@ export interface BuiltinRouterOptions {
   readonly observer: RequestObserver;
   /** Listen address; loopback by default. */
   readonly host?: string;
+  /** Records a bounded sample of each service's requests (`takeSamples`); on by default. */
+  readonly sampling?: SamplingOptions | false;
 }
 
 interface Replica {
@@ -55,11 +60,13 @@ class ServiceRoutes implements ServiceContext {
   readonly pools = new Map<string, RevisionPool>();
   server: Server | null = null;
   readonly connections = new Set<ClientConnection>();
+  readonly sampler: RequestSampler | null;
   private sweeper: NodeJS.Timeout | null = null;
   ticks = 0;
 
-  constructor(config: RoutedService, observer: RequestObserver) {
+  constructor(config: RoutedService, observer: RequestObserver, sampling: SamplingOptions | false) {
     this.config = config;
+    this.sampler = sampling === false ? null : new RequestSampler(sampling);
     this.name = config.name;
     this.timeoutMs = config.timeoutMs;
     this.deadlines = new Deadlines(config.timeoutMs);
@@ -128,8 +135,9 @@ export class BuiltinRouter implements TrafficRouter {
 
   constructor(options: BuiltinRouterOptions) {
     this.host = options.host ?? '127.0.0.1';
+    const sampling = options.sampling ?? {};
     for (const config of options.services)
-      this.services.set(config.name, new ServiceRoutes(config, options.observer));
+      this.services.set(config.name, new ServiceRoutes(config, options.observer, sampling));
   }
 
   /** Opens a listener per service. Fails whole (closing what it opened) if any port is taken. */
@@ -173,6 +181,24 @@ export class BuiltinRouter implements TrafficRouter {
 
   getSplit(service: string): Promise<TrafficSplit> {
     return Promise.resolve({ ...this.state(service).split });
+  }
+
+  /**
+   * The requests recorded per service since the previous call (services with none left out); the
+   * samples start afresh, so each call returns a uniform sample of the time since the last one.
+   */
+  takeSamples(): Map<string, RecordedRequest[]> {
+    const out = new Map<string, RecordedRequest[]>();
+    for (const state of this.services.values()) {
+      const taken = state.sampler?.take() ?? [];
+      if (taken.length > 0) out.set(state.name, taken);
+    }
+    return out;
+  }
+
+  /** The requests recorded for a service since the last `takeSamples`, left in place. */
+  samples(service: string): readonly RecordedRequest[] {
+    return this.state(service).sampler?.peek() ?? [];
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { RequestObserver, RequestOutcome } from '../../metrics/observer.js';
 import type { Endpoint } from '../router.js';
 import type { Deadlines, Expiring } from './deadlines.js';
+import type { RequestSampler } from './request-sampler.js';
 import {
   clientResponseHead,
   interimHead,
@@ -39,6 +40,8 @@ export interface ServiceContext {
   readonly deadlines: Deadlines;
   /** Counts the idle sweeps: a coarse clock for idle connections. */
   readonly ticks: number;
+  /** Records a bounded sample of the service's requests; null when sampling is off. */
+  readonly sampler: RequestSampler | null;
   route(head: RequestHead, remote: string): Route;
 }
 
@@ -110,6 +113,7 @@ export class Exchange implements UpstreamUser, Expiring {
       this.fail(400, 'ok', 'malformed chunked request body');
       return used;
     }
+    service.sampler?.offer(this.head, buffer, offset, used);
     if (route.endpoint === null) {
       this.fail(502, 'error', `no running instance of ${service.name} ${route.revision}`);
       return used;

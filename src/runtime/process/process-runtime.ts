@@ -208,6 +208,7 @@ export class ProcessRuntime implements Runtime {
         env: {
           ...process.env,
           ...this.sharedEnv,
+          ...service.data,
           ...spec.env,
           PORT: String(instance.port),
           AUGUR_SERVICE: service.name,

@@ -89,4 +89,20 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'a bounded sample of recorded requests per service, for sandbox replay',
+    sql: `
+      CREATE TABLE request_samples (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        service TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        headers_json TEXT NOT NULL,
+        body BLOB,
+        recorded_at INTEGER NOT NULL
+      );
+      CREATE INDEX request_samples_by_service ON request_samples (service, recorded_at, id);
+    `,
+  },
 ];

@@ -6,12 +6,14 @@ import type {
   MetricMinute,
   ProcessRecord,
   ReleaseRecord,
+  RequestSample,
   Store,
   StoredEvent,
   TokenRecord,
   TokenRole,
   TrafficRecord,
 } from '../store.js';
+import { REQUEST_SAMPLES_KEPT } from '../store.js';
 import { migrations } from './migrations.js';
 
 interface ProcessRow {
@@ -77,6 +79,14 @@ interface TokenRow {
   hash: string;
   created_at: number;
   last_used_at: number | null;
+}
+
+interface SampleRow {
+  method: string;
+  path: string;
+  headers_json: string;
+  body: Buffer | null;
+  recorded_at: number;
 }
 
 function tokenFromRow(r: TokenRow): TokenRecord {
@@ -382,6 +392,55 @@ export class SqliteStore implements Store {
       rssBytes: r.rss_bytes,
       sketch: r.sketch === null ? null : new Uint8Array(r.sketch),
     }));
+  }
+
+  saveRequestSamples(
+    service: string,
+    samples: readonly RequestSample[],
+    keep: number = REQUEST_SAMPLES_KEPT,
+  ): Promise<void> {
+    return run(() => {
+      const insert = this.db.prepare(
+        `INSERT INTO request_samples (service, method, path, headers_json, body, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      );
+      // Everything of the service past its newest `keep` rows goes.
+      const trim = this.db.prepare(
+        `DELETE FROM request_samples WHERE service = ? AND id NOT IN (
+           SELECT id FROM request_samples WHERE service = ? ORDER BY recorded_at DESC, id DESC LIMIT ?)`,
+      );
+      this.db.transaction(() => {
+        for (const r of samples) {
+          insert.run(
+            service,
+            r.method,
+            r.path,
+            JSON.stringify(r.headers),
+            r.body === null ? null : Buffer.from(r.body),
+            r.recordedAt,
+          );
+        }
+        trim.run(service, service, Math.max(0, Math.floor(keep)));
+      })();
+    });
+  }
+
+  requestSamples(service: string, limit: number): Promise<RequestSample[]> {
+    return run(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT method, path, headers_json, body, recorded_at FROM request_samples WHERE service = ?
+           ORDER BY recorded_at DESC, id DESC LIMIT ?`,
+        )
+        .all(service, Math.max(0, Math.floor(limit))) as SampleRow[];
+      return rows.reverse().map((r) => ({
+        method: r.method,
+        path: r.path,
+        headers: JSON.parse(r.headers_json) as Record<string, string>,
+        body: r.body === null ? null : new Uint8Array(r.body),
+        recordedAt: r.recorded_at,
+      }));
+    });
   }
 
   close(): Promise<void> {

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfiguration } from '../config/index.js';
+import type { ApplicationConfig } from '../config/types.js';
+import type { MetricsProvider, RangeQuery, WindowAggregate } from '../metrics/provider.js';
+import { ObservedForecaster } from './forecast.js';
+
+async function shop(): Promise<ApplicationConfig> {
+  const loaded = await loadConfiguration(['examples/shop/augur.yaml']);
+  if (!loaded.ok) throw new Error('shop config invalid');
+  return loaded.value.application;
+}
+
+const IDLE = 0.002; // cores per replica, as measured for an idle shop process here
+
+/**
+ * A provider answering fixed aggregates: the canary serves `share` of `rate` requests/s, each
+ * costing `cpuMs` of CPU, on two replicas that also idle.
+ */
+function provider(rate: number, share: number, cpuMs: number, p50 = 4, p95 = 9): MetricsProvider {
+  const aggregate = (q: RangeQuery): WindowAggregate => {
+    const seconds = (q.to - q.from) / 1000;
+    const canary = q.revision !== 'v1';
+    const perSec = rate * (canary ? share : 1 - share);
+    return {
+      service: q.service,
+      revision: q.revision,
+      from: q.from,
+      to: q.to,
+      requests: Math.round(perSec * seconds),
+      errors: 0,
+      timeouts: 0,
+      resets: 0,
+      errorRate: 0,
+      latency: { p50, p95, p99: p95 * 1.5, mean: p50, max: p95 * 2 },
+      inflightMax: 2,
+      cpuCores: (perSec * cpuMs) / 1000 + 2 * IDLE,
+      rssBytes: 50e6,
+      windows: seconds,
+    };
+  };
+  const unused = (): never => {
+    throw new Error('not used');
+  };
+  return {
+    aggregate: (q) => Promise.resolve(aggregate(q)),
+    quantile: unused,
+    exceedances: unused,
+    series: unused,
+    revisions: unused,
+  };
+}
+
+const request = (app: ApplicationConfig, canary: string, tierIndex: number, seconds: number) => ({
+  service: app.services['cart']!,
+  stable: 'v1',
+  canary,
+  tiers: [5, 25, 50, 100],
+  tierIndex,
+  from: 1_000_000,
+  to: 1_000_000 + seconds * 1000,
+});
+
+describe('ObservedForecaster', () => {
+  it('predicts cart v3 (6.7 ms of CPU per request) saturating at 100% from what it shows at 5%', async () => {
+    const app = await shop();
+    const forecaster = new ObservedForecaster(app, provider(50, 0.05, 6.7));
+    const forecast = await forecaster.forecast(request(app, 'v3', 0, 16));
+    expect(forecast).not.toBeNull();
+    expect(forecast!.risk).toBeGreaterThan(0.5);
+    expect(forecast!.breachTier).toBe(100);
+    expect(forecast!.detail).toMatch(/cart v3 used \d+\.\d–\d+\.\d ms of CPU per request at the 5% tier/);
+    expect(forecast!.detail).toMatch(/CPU saturates/);
+  });
+
+  it('sees no breach ahead for cart v2 (1.7 ms) once its tier is informative', async () => {
+    const app = await shop();
+    const forecast = await new ObservedForecaster(app, provider(50, 0.25, 1.7)).forecast(
+      request(app, 'v2', 1, 10),
+    );
+    expect(forecast).not.toBeNull();
+    expect(forecast!.risk).toBe(0);
+  });
+
+  it('says nothing while the idle allowance dominates (a healthy canary at a tiny tier) or too few requests', async () => {
+    const app = await shop();
+    const tiny = await new ObservedForecaster(app, provider(50, 0.01, 1.7)).forecast(
+      request(app, 'v2', 0, 80),
+    );
+    expect(tiny).toBeNull();
+    const few = await new ObservedForecaster(app, provider(50, 0.05, 6.7)).forecast(request(app, 'v3', 0, 4));
+    expect(few).toBeNull();
+  });
+
+  it('predicts queueing when the canary holds its slots too long for the later tiers', async () => {
+    const app = await shop();
+    // 2 replicas × 16 slots; at 100% of 50 req/s a 900 ms hold needs 45 slots: queues without bound.
+    const slow = await new ObservedForecaster(app, provider(50, 0.05, 0.5, 900, 1000)).forecast(
+      request(app, 'v3', 0, 20),
+    );
+    expect(slow?.risk).toBeGreaterThan(0.5);
+    expect(slow?.detail).toMatch(/slots queue/);
+  });
+});

@@ -1,0 +1,196 @@
+import type { ApplicationConfig } from '../config/types.js';
+import type { Forecast, Forecaster, ForecastRequest } from '../controller/predicted/source.js';
+import type { MetricsProvider } from '../metrics/provider.js';
+import type { SimModel } from '../sim/model.js';
+import { simulate } from '../sim/simulate.js';
+import { lognormalFrom } from './profiles.js';
+import { PEAK_FACTOR } from './scenarios.js';
+
+export interface ForecastOptions {
+  /**
+   * CPU an idle replica may use, in cores, subtracted when estimating the canary's CPU per request
+   * (an idle Node process measured 0.2% of a core here; the allowance is generous so that a healthy
+   * canary at a small tier is not blamed for background work).
+   */
+  readonly idleCoresPerReplica?: number;
+  /** Canary requests at the current tier before a forecast is made. */
+  readonly minRequests?: number;
+  /** Weight of the peak scenario (the rest is nominal). */
+  readonly peakWeight?: number;
+  /** Simulated seconds per later tier for the latency forecast. */
+  readonly simSeconds?: number;
+  readonly seeds?: readonly number[];
+}
+
+const DEFAULTS = {
+  idleCoresPerReplica: 0.005,
+  minRequests: 30,
+  peakWeight: 0.3,
+  simSeconds: 30,
+  seeds: [1, 2],
+} as const;
+
+/**
+ * The fast re-prediction during a rollout: from the canary's profile as observed at the current
+ * tier — CPU per request (from /proc, bounded above by everything the canary used and below by
+ * that minus an idle allowance) and its latency distribution (the time a request holds its slot) —
+ * predicts each later tier at nominal and peak load: CPU utilisation against `limits.cpu`
+ * analytically, and p99 latency against `limits.latencyP99Ms` by simulating the service's replicas
+ * and slots. Risk is the scenario-weighted share of the CPU estimate's range, and of the simulated
+ * runs, that breach at some later tier. Runs in milliseconds.
+ */
+export class ObservedForecaster implements Forecaster {
+  private readonly app: ApplicationConfig;
+  private readonly provider: MetricsProvider;
+  private readonly options: Required<ForecastOptions>;
+
+  constructor(app: ApplicationConfig, provider: MetricsProvider, options: ForecastOptions = {}) {
+    this.app = app;
+    this.provider = provider;
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  async forecast(request: ForecastRequest): Promise<Forecast | null> {
+    const { service, stable, canary, tiers, tierIndex, from, to } = request;
+    const later = tiers.slice(tierIndex + 1);
+    const current = tiers[tierIndex];
+    if (later.length === 0 || current === undefined || to <= from) return null;
+    const seconds = (to - from) / 1000;
+    const [c, s] = await Promise.all([
+      this.provider.aggregate({ service: service.name, revision: canary, from, to }),
+      this.provider.aggregate({ service: service.name, revision: stable, from, to }),
+    ]);
+    if (c.requests < this.options.minRequests) return null;
+    const serviceRate = (c.requests + s.requests) / seconds;
+    const { replicas, cpu: cores } = service.resources;
+    const capacity = replicas * cores;
+    const scenarios = [
+      { name: 'nominal', multiple: 1, weight: 1 - this.options.peakWeight },
+      { name: 'peak', multiple: PEAK_FACTOR, weight: this.options.peakWeight },
+    ];
+    const findings: { risk: number; tier: number | null; detail: string }[] = [];
+
+    const cpuLimit = service.limits.cpu;
+    if (cpuLimit !== undefined && c.cpuCores !== null && c.cpuCores > 0 && capacity > 0) {
+      const high = (c.cpuCores * seconds * 1000) / c.requests;
+      const low =
+        (Math.max(0, c.cpuCores - this.options.idleCoresPerReplica * replicas) * seconds * 1000) / c.requests;
+      // The idle allowance must not dominate: at a tiny tier the range says nothing, so no forecast.
+      const informative = high > 0 && high - low <= high / 2;
+      const mid = (low + high) / 2;
+      const utilisation = (tier: number, cpuMs: number, multiple: number): number =>
+        ((tier / 100) * serviceRate * multiple * cpuMs) / 1000 / capacity;
+      const top = Math.max(...later);
+      let risk = 0;
+      for (const scenario of scenarios) {
+        // The CPU per request at which the largest later tier reaches the limit.
+        const threshold = (cpuLimit * capacity * 1000) / ((top / 100) * serviceRate * scenario.multiple);
+        risk += scenario.weight * shareAbove(low, high, threshold);
+      }
+      const tier = later.find((t) => utilisation(t, mid, 1) > cpuLimit) ?? null;
+      const at = tier ?? top;
+      if (informative)
+        findings.push({
+          risk,
+          tier,
+          detail:
+            `${service.name} ${canary} used ${low.toFixed(1)}–${high.toFixed(1)} ms of CPU per request at the ${current}% tier: ` +
+            `${pct(utilisation(at, mid, 1))} of its CPU allocation at the ${at}% tier under nominal load (limit ${pct(cpuLimit)})` +
+            (utilisation(at, mid, 1) >= 1 ? ', where its CPU saturates' : ''),
+        });
+    }
+
+    const latencyLimit = service.limits.latencyP99Ms;
+    const p50 = c.latency.p50;
+    const p95 = c.latency.p95;
+    if (latencyLimit !== undefined && p50 !== null && p95 !== null) {
+      const slotTime = lognormalFrom(p50, p95);
+      let risk = 0;
+      let firstTier: number | null = null;
+      let worst = 0;
+      for (const scenario of scenarios) {
+        for (const seed of this.options.seeds) {
+          let breached = false;
+          for (const tier of later) {
+            const result = simulate(
+              this.station(
+                service.name,
+                slotTime,
+                (tier / 100) * serviceRate * scenario.multiple,
+                replicas,
+                service.resources.concurrency,
+              ),
+              seed,
+            );
+            const p99 = result.services[0]?.revisions[0]?.latencyMs.p99 ?? 0;
+            if (p99 > latencyLimit) {
+              breached = true;
+              worst = Math.max(worst, p99);
+              if (scenario.name === 'nominal' && (firstTier === null || tier < firstTier)) firstTier = tier;
+              break;
+            }
+          }
+          if (breached) risk += scenario.weight / this.options.seeds.length;
+        }
+      }
+      if (risk > 0) {
+        findings.push({
+          risk,
+          tier: firstTier,
+          detail: `${service.name} ${canary} holds each request ${p50.toFixed(1)} ms (p50) at the ${current}% tier: its slots queue and p99 reaches ${worst.toFixed(0)} ms at a later tier (limit ${latencyLimit} ms)`,
+        });
+      }
+    }
+
+    if (findings.length === 0) return null;
+    const worst = findings.reduce((a, b) => (b.risk > a.risk ? b : a));
+    return { risk: Math.min(1, Math.max(0, worst.risk)), breachTier: worst.tier, detail: worst.detail };
+  }
+
+  /** One service's revision as a lone station: slot time includes its calls (held meanwhile). */
+  private station(
+    name: string,
+    serviceTime: ReturnType<typeof lognormalFrom>,
+    ratePerSec: number,
+    replicas: number,
+    concurrency: number,
+  ): SimModel {
+    const seconds = this.options.simSeconds;
+    return {
+      services: [
+        {
+          name,
+          revisions: [
+            {
+              name: 'canary',
+              share: 1,
+              replicas,
+              concurrency,
+              cpuCores: 1,
+              serviceTime,
+              cpuMsPerRequest: 0,
+              errorProbability: 0,
+            },
+          ],
+          timeoutMs: this.app.services[name]?.policies.timeoutMs ?? 1_000,
+          retries: 0,
+          calls: [],
+        },
+      ],
+      entrypoint: 0,
+      arrivals: { ratePerSec, segments: [] },
+      durationMs: seconds * 1000,
+      warmupMs: 2_000,
+    };
+  }
+}
+
+/** Share of the uniform range [low, high] above `threshold`. */
+function shareAbove(low: number, high: number, threshold: number): number {
+  if (high <= low) return low > threshold ? 1 : 0;
+  return Math.min(1, Math.max(0, (high - threshold) / (high - low)));
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(0)}%`;
+}

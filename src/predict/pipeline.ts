@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import type { DeploymentConfiguration, ReleaseConfig } from '../config/types.js';
+import { profileRelease } from '../sandbox/index.js';
+import type { ServiceProfile } from '../sim/profile.js';
+import { openStore } from '../store/open.js';
+import type { MetricMinute, Store } from '../store/store.js';
+import { predictRelease } from './predict.js';
+import { MIN_HISTORY_MINUTES } from './workload.js';
+import type { PredictOptions } from './predict.js';
+import type { SimulationResult } from './types.js';
+
+export interface PipelineOptions extends Omit<PredictOptions, 'profiles' | 'history'> {
+  /** Measure the changed revisions in a sandbox first (default true). */
+  readonly sandbox?: boolean;
+  /** Upper bound of the sandbox's load time, in seconds. */
+  readonly sandboxSeconds?: number;
+  /** How much stored history to read, back from now (ms). Default 7 days. */
+  readonly historyMs?: number;
+  readonly now?: number;
+  /** Progress lines for people. */
+  readonly say?: (line: string) => void;
+}
+
+export interface PipelineResult {
+  readonly result: SimulationResult;
+  /** What the pipeline noticed: no history, sandbox notes, assumptions. */
+  readonly notes: readonly string[];
+}
+
+/**
+ * `augur predict`: reads stored history when the application's store exists (never creating one),
+ * profiles the release's revisions in the sandbox, then simulates. Needs no running server.
+ */
+export async function predictPipeline(
+  config: DeploymentConfiguration,
+  release: ReleaseConfig,
+  options: PipelineOptions = {},
+): Promise<PipelineResult> {
+  const say = options.say ?? (() => undefined);
+  const notes: string[] = [];
+  const app = config.application;
+  const store = openExistingStore(app.store.url);
+  let history: MetricMinute[] = [];
+  try {
+    if (store === null) {
+      notes.push(`no stored history (${app.store.url} does not exist): load assumed from --rate`);
+    } else {
+      const now = options.now ?? Date.now();
+      history = await store.metricHistory({ from: now - (options.historyMs ?? 7 * 86_400_000), to: now });
+      const minutes = new Set(history.filter((r) => r.service === app.entrypoint).map((r) => r.minute)).size;
+      if (options.ratePerSec !== undefined) notes.push('load from --rate, whatever the stored history says');
+      else if (minutes === 0) notes.push('the store holds no metric history yet: load assumed from --rate');
+      else if (minutes < MIN_HISTORY_MINUTES)
+        notes.push(
+          `only ${minutes} minute(s) of stored history (< ${MIN_HISTORY_MINUTES}): load assumed from --rate`,
+        );
+    }
+    let profiles: readonly ServiceProfile[] = [];
+    if (options.sandbox ?? true) {
+      say(
+        `sandbox: profiling ${release.changes.map((c) => `${c.service} ${c.revision}`).join(', ')} beside copies of their dependencies`,
+      );
+      const dataFiles = Object.fromEntries(
+        Object.values(app.services)
+          .filter((s) => s.data !== undefined && Object.keys(s.data).length > 0)
+          .map((s) => [s.name, s.data ?? {}]),
+      );
+      const profiled = await profileRelease(config, release, {
+        dataFiles,
+        ...(store === null ? {} : { store }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(options.sandboxSeconds === undefined ? {} : { maxSeconds: options.sandboxSeconds }),
+        onProgress: (message: string) => say(`sandbox: ${message}`),
+      });
+      profiles = profiled.profiles;
+      notes.push(...profiled.notes);
+    } else {
+      notes.push('sandbox skipped: revisions without stored history use assumed profiles');
+    }
+    const result = await predictRelease(app, release, { ...options, profiles, history });
+    for (const p of result.provenance.profiles) {
+      if (p.source === 'configured')
+        notes.push(`${p.service} ${p.revision}: no measurement, assumed 1 ms per request`);
+    }
+    return { result, notes };
+  } finally {
+    await store?.close();
+  }
+}
+
+function openExistingStore(url: string): Store | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const path = url.slice('sqlite:'.length);
+  if (path === ':memory:' || !existsSync(path)) return null;
+  return openStore(url);
+}
