@@ -87,7 +87,7 @@ describe('ObservedForecaster', () => {
       request(app, 'v2', 0, 80),
     );
     expect(tiny).toBeNull();
-    const few = await new ObservedForecaster(app, provider(50, 0.05, 6.7)).forecast(request(app, 'v3', 0, 4));
+    const few = await new ObservedForecaster(app, provider(50, 0.05, 6.7)).forecast(request(app, 'v3', 0, 3));
     expect(few).toBeNull();
   });
 

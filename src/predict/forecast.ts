@@ -9,7 +9,7 @@ import { PEAK_FACTOR } from './scenarios.js';
 export interface ForecastOptions {
   /**
    * CPU an idle replica may use, in cores, subtracted when estimating the canary's CPU per request
-   * (an idle Node process measured 0.2% of a core here; the allowance is generous so that a healthy
+   * (an idle Node process measured 0.2% of a core here; the allowance is 1.5 times that, so a healthy
    * canary at a small tier is not blamed for background work).
    */
   readonly idleCoresPerReplica?: number;
@@ -23,8 +23,8 @@ export interface ForecastOptions {
 }
 
 const DEFAULTS = {
-  idleCoresPerReplica: 0.005,
-  minRequests: 30,
+  idleCoresPerReplica: 0.003,
+  minRequests: 10,
   peakWeight: 0.3,
   simSeconds: 30,
   seeds: [1, 2],

@@ -1,5 +1,10 @@
 import { existsSync } from 'node:fs';
-import type { DeploymentConfiguration, ReleaseConfig } from '../config/types.js';
+import type {
+  ApplicationConfig,
+  DeploymentConfiguration,
+  ReleaseConfig,
+  ServiceConfig,
+} from '../config/types.js';
 import { profileRelease } from '../sandbox/index.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import { openStore } from '../store/open.js';
@@ -38,8 +43,9 @@ export async function predictPipeline(
 ): Promise<PipelineResult> {
   const say = options.say ?? (() => undefined);
   const notes: string[] = [];
-  const app = config.application;
-  const store = openExistingStore(app.store.url);
+  const store = openExistingStore(config.application.store.url);
+  const app =
+    store === null ? config.application : await withPromotedStables(config.application, store, notes);
   let history: MetricMinute[] = [];
   try {
     if (store === null) {
@@ -65,7 +71,7 @@ export async function predictPipeline(
           .filter((s) => s.data !== undefined && Object.keys(s.data).length > 0)
           .map((s) => [s.name, s.data ?? {}]),
       );
-      const profiled = await profileRelease(config, release, {
+      const profiled = await profileRelease({ ...config, application: app }, release, {
         dataFiles,
         ...(store === null ? {} : { store }),
         ...(options.signal === undefined ? {} : { signal: options.signal }),
@@ -86,6 +92,28 @@ export async function predictPipeline(
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * The application as it runs now: a revision promoted by an earlier release is the stable one,
+ * whatever the file says (the store records it with the traffic split).
+ */
+async function withPromotedStables(
+  app: ApplicationConfig,
+  store: Store,
+  notes: string[],
+): Promise<ApplicationConfig> {
+  const services: Record<string, ServiceConfig> = { ...app.services };
+  for (const record of await store.listTraffic()) {
+    const service = services[record.service];
+    const promoted = record.stableRevision;
+    if (service === undefined || promoted === null || promoted === undefined || promoted === service.stable)
+      continue;
+    if (service.revisions[promoted] === undefined) continue;
+    services[record.service] = { ...service, stable: promoted };
+    notes.push(`${record.service}: ${promoted} is the stable revision now (promoted), not ${service.stable}`);
+  }
+  return { ...app, services };
 }
 
 function openExistingStore(url: string): Store | null {

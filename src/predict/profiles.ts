@@ -45,12 +45,20 @@ interface Totals {
   errors: number;
   p50: number;
   p95: number;
-  cpuMs: number;
-  cpuMinutes: number;
+  /** CPU ms per request of each minute busy enough to say (see MIN_MINUTE_REQUESTS). */
+  cpuPerRequest: number[];
 }
 
-function totals(rows: readonly MetricMinute[]): Totals {
-  const t: Totals = { requests: 0, errors: 0, p50: 0, p95: 0, cpuMs: 0, cpuMinutes: 0 };
+/**
+ * A minute with fewer requests says little about CPU per request: the processes' idle work (and a
+ * minute recorded only in part, at a start or stop) would be spread over too few requests.
+ */
+const MIN_MINUTE_REQUESTS = 120;
+/** Idle CPU allowed per replica (cores) before CPU is charged to requests; see forecast.ts. */
+const IDLE_CORES_PER_REPLICA = 0.003;
+
+function totals(rows: readonly MetricMinute[], replicas: number): Totals {
+  const t: Totals = { requests: 0, errors: 0, p50: 0, p95: 0, cpuPerRequest: [] };
   for (const row of rows) {
     if (row.requests <= 0) continue;
     t.requests += row.requests;
@@ -58,9 +66,9 @@ function totals(rows: readonly MetricMinute[]): Totals {
     // Request-weighted means of the minutes' quantiles: an approximation of the merged quantile.
     t.p50 += (row.latencyP50Ms ?? 0) * row.requests;
     t.p95 += (row.latencyP95Ms ?? 0) * row.requests;
-    if (row.cpuCores !== null) {
-      t.cpuMs += row.cpuCores * 60_000;
-      t.cpuMinutes += row.requests;
+    if (row.cpuCores !== null && row.requests >= MIN_MINUTE_REQUESTS) {
+      const busy = Math.max(0, row.cpuCores - IDLE_CORES_PER_REPLICA * replicas);
+      t.cpuPerRequest.push((busy * 60_000) / row.requests);
     }
   }
   if (t.requests > 0) {
@@ -70,11 +78,19 @@ function totals(rows: readonly MetricMinute[]): Totals {
   return t;
 }
 
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
 /**
  * Profiles of every revision that stored history has seen with at least `minRequests` requests.
  * Own service time is the revision's latency minus what its calls add (the callees' latency times
  * perRequest for sequential calls, the largest for parallel ones), a first-order approximation
- * that ignores correlation between hops; see docs/simulation.md.
+ * that ignores correlation between hops. CPU per request is the median over the minutes with at
+ * least MIN_MINUTE_REQUESTS requests, after an idle allowance per replica (docs/prediction.md).
  */
 export function profilesFromHistory(
   app: ApplicationConfig,
@@ -91,11 +107,11 @@ export function profilesFromHistory(
   const byService = new Map<string, Totals>();
   const all = new Map<string, Totals>();
   for (const [key, list] of groups) {
-    const t = totals(list);
-    all.set(key, t);
     const service = key.split('\u0000')[0] ?? '';
-    const app_ = app.services[service];
-    if (app_ !== undefined && list[0]?.revision === app_.stable) byService.set(service, t);
+    const config = app.services[service];
+    const t = totals(list, config?.resources.replicas ?? 1);
+    all.set(key, t);
+    if (config !== undefined && list[0]?.revision === config.stable) byService.set(service, t);
   }
   const profiles: ServiceProfile[] = [];
   for (const [key, t] of all) {
@@ -127,7 +143,7 @@ export function profilesFromHistory(
       serviceTime,
       serviceTimeMs: lognormalSummary(ownP50, sigma),
       errorProbability: t.errors / t.requests,
-      cpuMsPerRequest: t.cpuMinutes > 0 ? t.cpuMs / t.cpuMinutes : 1,
+      cpuMsPerRequest: median(t.cpuPerRequest) ?? 1,
       memoryGrowthMbPer1k: 0,
       requests: t.requests,
       source: 'production',

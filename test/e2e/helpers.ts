@@ -16,11 +16,16 @@ export interface Finished {
 }
 
 /** Runs `augur ARGS…` to completion (bounded in time). */
-export function augur(args: readonly string[], timeoutMs = 60_000): Promise<Finished> {
+export function augur(
+  args: readonly string[],
+  timeoutMs = 60_000,
+  env: Readonly<Record<string, string>> = {},
+): Promise<Finished> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let stdout = '';
     let stderr = '';

@@ -83,8 +83,11 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     tier.requests += observation.canary.requests;
 
   const guards = hardGuards(observation);
-  const breaches = [...guards, ...result.breaches];
   const risk = observation.risk;
+  // A predicted breach at a later tier leads the reasons: it names the failure point.
+  const predicted =
+    risk !== null && risk > state.risk.high ? [riskFinding(risk, state.risk.high, observation)] : [];
+  const breaches = [...guards, ...predicted, ...result.breaches];
   t.event('observation', track.service, summary(observation), null, {
     from: observation.from,
     to: observation.to,
@@ -102,19 +105,12 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
   });
 
   if (breaches.length > 0) {
-    decide(t, track, 'RED', breaches.map((b) => b.message).join('; '), breaches);
-    startRollback(t, track, breaches.map((b) => b.message).join('; '), { findings: breaches });
-    return;
-  }
-  if (risk !== null && risk > state.risk.high) {
-    const forecast = observation.forecast ?? null;
-    const where =
-      forecast === null
-        ? 'a breach is predicted at a later tier'
-        : `${forecast.detail}${forecast.breachTier === null ? '' : ` (predicted breach at the ${forecast.breachTier}% tier)`}`;
-    const message = `risk ${risk.toFixed(3)} exceeds ${state.risk.high}: ${where}`;
-    decide(t, track, 'RED', message, []);
-    startRollback(t, track, message, { risk, forecast });
+    const message = breaches.map((b) => b.message).join('; ');
+    decide(t, track, 'RED', message, breaches);
+    startRollback(t, track, message, {
+      findings: breaches,
+      ...(predicted.length > 0 ? { risk, forecast: observation.forecast ?? null } : {}),
+    });
     return;
   }
 
@@ -252,4 +248,18 @@ function summary(o: Observation): string {
   const rate = (w: typeof c): string =>
     w === null || w.requests === 0 ? '-' : `${((100 * w.errors) / w.requests).toFixed(2)}%`;
   return `${o.service} at ${o.weight / 100}%: canary ${c?.requests ?? 0} req, errors ${rate(c)}; stable ${s?.requests ?? 0} req, errors ${rate(s)}`;
+}
+
+/** RED on risk: the updated risk exceeds `risk.high`, with the forecast's failure point when known. */
+function riskFinding(risk: number, high: number, observation: Observation): Finding {
+  const forecast = observation.forecast ?? null;
+  const where =
+    forecast === null
+      ? 'a breach is predicted at a later tier'
+      : `${forecast.detail}${forecast.breachTier === null ? '' : ` (predicted breach at the ${forecast.breachTier}% tier)`}`;
+  return {
+    test: 'predicted-breach',
+    message: `risk ${risk.toFixed(3)} exceeds ${high}: ${where}`,
+    evidence: risk,
+  };
 }
