@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SimulationResult } from '../../src/predict/types.js';
-import { augur } from './helpers.js';
+import { augur, Background } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'augur-predict-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -69,6 +69,18 @@ describe('augur predict', () => {
     expect(html).not.toContain('<script');
     expect(processesUnder(tmp)).toEqual([]);
   }, 200_000);
+
+  it('stops the sandbox on Ctrl-C: exit 130, no process left', async () => {
+    const dir = mkdtempSync(join(tmp, 'interrupt-'));
+    const run = new Background(['predict', 'examples/shop/releases/cart-v3.yaml', '--rate', '50'], {
+      TMPDIR: dir,
+    });
+    await run.waitFor(/sandbox: starting/, 60_000);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(130);
+    expect(run.output).toMatch(/interrupted/);
+    expect(processesUnder(dir)).toEqual([]);
+  }, 90_000);
 
   it('refuses bad flags with exit code 2', async () => {
     const bad = await augur([

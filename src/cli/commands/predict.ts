@@ -94,6 +94,12 @@ export const predict: Command = {
           ...(weights === undefined ? {} : { weights }),
           ...(workers === undefined ? {} : { workers }),
         });
+      } catch (error) {
+        if (ctx.signal.aborted) {
+          ctx.io.err('interrupted: the sandbox was stopped and cleaned up\n');
+          return EXIT.interrupted;
+        }
+        throw error;
       } finally {
         bar.done();
       }
