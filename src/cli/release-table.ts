@@ -8,7 +8,7 @@ export function releasesTable(releases: readonly ReleaseView[]): string {
   if (releases.length === 0) return 'no releases\n';
   const rows: string[][] = [];
   for (const r of releases) {
-    if (r.services.length === 0) rows.push([r.name, r.phase, '-', '-', '-', '-', '-', '']);
+    if (r.services.length === 0) rows.push([r.name, r.phase, '-', '-', '-', '-', '-', '-', '']);
     for (const s of r.services) {
       const weight = s.weight === s.targetWeight ? pct(s.weight) : `${pct(s.weight)}→${pct(s.targetWeight)}`;
       // A promotion (by its tiers, or by an operator) passes every tier, whichever was current.
@@ -26,11 +26,15 @@ export function releasesTable(releases: readonly ReleaseView[]): string {
         tier,
         weight,
         s.phase,
+        s.risk === null ? '-' : `${Math.round(s.risk.value * 100)}%`,
         s.reason ?? '',
       ]);
     }
   }
-  return table(['release', 'phase', 'service', 'revisions', 'tier', 'weight', 'state', 'reason'], rows);
+  return table(
+    ['release', 'phase', 'service', 'revisions', 'tier', 'weight', 'state', 'risk', 'reason'],
+    rows,
+  );
 }
 
 /** A one-line summary of a release after an action. */

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfiguration } from '../config/index.js';
 import type { ApplicationConfig } from '../config/types.js';
-import { buildScenarios, dependencies, parseScenarioWeights, PEAK_FACTOR } from './scenarios.js';
+import {
+  buildScenarios,
+  burstSegments,
+  dependencies,
+  parseScenarioWeights,
+  PEAK_FACTOR,
+} from './scenarios.js';
 import { configuredMix, workloadFromHistory } from './workload.js';
 import type { MetricMinute } from '../store/store.js';
 
@@ -92,5 +98,17 @@ describe('scenarios', () => {
       ['nominal', 0.75],
       ['peak', 0.25],
     ]);
+  });
+});
+
+describe('burstiness', () => {
+  it('varies the nominal rate like history, with the same mean, and not at all when steady', () => {
+    const segments = burstSegments(0.3);
+    const mean = segments.reduce((a, s) => a + s.multiplier, 0) / segments.length;
+    expect(mean).toBeCloseTo(1, 12);
+    expect(segments[0]?.multiplier).toBeCloseTo(1.3);
+    expect(segments[1]?.multiplier).toBeCloseTo(0.7);
+    expect(burstSegments(0.01)).toEqual([]);
+    expect(burstSegments(3)[0]?.multiplier).toBeCloseTo(1.5);
   });
 });

@@ -120,13 +120,18 @@ export function buildScenarios(
       familyWeight.set(item.name, w / items.length);
     }
   };
+  const bursts = burstSegments(workload.burstiness);
   add('nominal', [
     {
       name: 'nominal',
       family: 'nominal',
-      description: `typical load: ${round(nominal)} req/s at the entrypoint`,
+      description:
+        `typical load: ${round(nominal)} req/s at the entrypoint` +
+        (bursts.length > 0
+          ? `, varying ±${Math.round(Math.min(workload.burstiness, MAX_BURST) * 100)}% as history does`
+          : ''),
       ratePerSec: nominal,
-      segments: [],
+      segments: bursts,
       perturb: {},
       load: true,
     },
@@ -195,6 +200,25 @@ export function buildScenarios(
   const total = [...familyWeight.values()].reduce((a, b) => a + b, 0);
   if (!(total > 0)) throw new AugurError('SCENARIO_EMPTY', 'the scenario weights sum to zero');
   return out.map((s) => ({ ...s, weight: (familyWeight.get(s.name) ?? 0) / total }));
+}
+
+/** Highest burstiness modelled: beyond it, the peak scenario speaks for the busy minutes. */
+const MAX_BURST = 0.5;
+const BURST_SEGMENT_MS = 15_000;
+const BURST_SEGMENTS = 40;
+
+/**
+ * History's minute-to-minute variation as a square wave around the nominal rate: alternating
+ * segments of (1 + cv) and (1 − cv) × the rate, same mean, same coefficient of variation. None when
+ * history is steady (cv < 0.05).
+ */
+export function burstSegments(cv: number): { fromMs: number; multiplier: number }[] {
+  const c = Math.min(MAX_BURST, cv);
+  if (!(c >= 0.05)) return [];
+  return Array.from({ length: BURST_SEGMENTS }, (_, i) => ({
+    fromMs: i * BURST_SEGMENT_MS,
+    multiplier: i % 2 === 0 ? 1 + c : 1 - c,
+  }));
 }
 
 function round(x: number): string {

@@ -16,6 +16,12 @@ export interface TrackView {
   /** Canary weight the controller asked for, percent. */
   readonly targetWeight: number;
   readonly reason: string | null;
+  /** The latest re-predicted risk of breaching a limit at a later tier, when one was made. */
+  readonly risk: {
+    readonly value: number;
+    readonly breachTier: number | null;
+    readonly detail: string | null;
+  } | null;
 }
 
 export interface ReleaseView {
@@ -51,6 +57,7 @@ export function releaseView(record: ReleaseRecord): ReleaseView {
       weight: t.appliedWeight / 100,
       targetWeight: t.targetWeight / 100,
       reason: t.reason,
+      risk: t.risk ?? null,
     })),
   };
 }

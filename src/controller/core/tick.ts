@@ -84,6 +84,10 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
 
   const guards = hardGuards(observation);
   const risk = observation.risk;
+  if (risk !== null) {
+    const forecast = observation.forecast ?? null;
+    track.risk = { value: risk, breachTier: forecast?.breachTier ?? null, detail: forecast?.detail ?? null };
+  }
   // A predicted breach at a later tier leads the reasons: it names the failure point.
   const predicted =
     risk !== null && risk > state.risk.high ? [riskFinding(risk, state.risk.high, observation)] : [];

@@ -52,6 +52,15 @@ export interface ServiceTrack {
   lastTickAt: number | null;
   /** End of the last window analysed: the next window starts here, so none is counted twice. */
   observedUntil: number | null;
+  /**
+   * The latest risk figure (re-prediction of the later tiers) and its failure point, for people;
+   * absent in states stored before it existed.
+   */
+  risk?: {
+    readonly value: number;
+    readonly breachTier: number | null;
+    readonly detail: string | null;
+  } | null;
 }
 
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';
