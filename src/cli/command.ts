@@ -48,6 +48,32 @@ export function stringOption(ctx: CommandContext, name: string): string | undefi
   return typeof v === 'string' ? v : undefined;
 }
 
+/**
+ * A numeric option: undefined when absent; a UsageError naming the option when it is not a (whole,
+ * with `whole`) number within [min, max].
+ */
+export function numberOption(
+  ctx: CommandContext,
+  name: string,
+  bounds: { readonly min?: number; readonly max?: number; readonly whole?: boolean } = {},
+): number | undefined {
+  const text = stringOption(ctx, name);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  const { min = -Infinity, max = Infinity, whole = false } = bounds;
+  const kind = whole ? 'a whole number' : 'a number';
+  const range = Number.isFinite(min) || Number.isFinite(max) ? ` in [${min}, ${max}]` : '';
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    (whole && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  )
+    throw new UsageError(`--${name} must be ${kind}${range}, got "${text}"`);
+  return value;
+}
+
 export function flag(ctx: CommandContext, name: string): boolean {
   return ctx.values[name] === true;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfiguration } from '../config/index.js';
 import type { ApplicationConfig } from '../config/types.js';
-import type { MetricsProvider, RangeQuery, WindowAggregate } from '../metrics/provider.js';
+import { fixedCanaryProvider } from '../testing/fixed-metrics.js';
 import { ObservedForecaster } from './forecast.js';
 
 async function shop(): Promise<ApplicationConfig> {
@@ -10,45 +10,9 @@ async function shop(): Promise<ApplicationConfig> {
   return loaded.value.application;
 }
 
-const IDLE = 0.002; // cores per replica, as measured for an idle shop process here
-
-/**
- * A provider answering fixed aggregates: the canary serves `share` of `rate` requests/s, each
- * costing `cpuMs` of CPU, on two replicas that also idle.
- */
-function provider(rate: number, share: number, cpuMs: number, p50 = 4, p95 = 9): MetricsProvider {
-  const aggregate = (q: RangeQuery): WindowAggregate => {
-    const seconds = (q.to - q.from) / 1000;
-    const canary = q.revision !== 'v1';
-    const perSec = rate * (canary ? share : 1 - share);
-    return {
-      service: q.service,
-      revision: q.revision,
-      from: q.from,
-      to: q.to,
-      requests: Math.round(perSec * seconds),
-      errors: 0,
-      timeouts: 0,
-      resets: 0,
-      errorRate: 0,
-      latency: { p50, p95, p99: p95 * 1.5, mean: p50, max: p95 * 2 },
-      inflightMax: 2,
-      cpuCores: (perSec * cpuMs) / 1000 + 2 * IDLE,
-      rssBytes: 50e6,
-      windows: seconds,
-    };
-  };
-  const unused = (): never => {
-    throw new Error('not used');
-  };
-  return {
-    aggregate: (q) => Promise.resolve(aggregate(q)),
-    quantile: unused,
-    exceedances: unused,
-    series: unused,
-    revisions: unused,
-  };
-}
+/** Two replicas idling at 0.002 cores each, as measured for an idle shop process here. */
+const provider = (rate: number, share: number, cpuMs: number, p50 = 4, p95 = 9) =>
+  fixedCanaryProvider({ rate, share, cpuMs, idleCores: 0.004, p50, p95 });
 
 const request = (app: ApplicationConfig, canary: string, tierIndex: number, seconds: number) => ({
   service: app.services['cart']!,

@@ -3,20 +3,14 @@ import { parseDuration } from '../../config/duration.js';
 import type { ProfileKind, RunLoadOptions } from '../../load/index.js';
 import { runLoad } from '../../load/index.js';
 import type { Command, CommandContext } from '../command.js';
-import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
 import { fixed } from '../format.js';
 import { loadReportText, progressLine } from '../load-output.js';
 
 const PROFILES: readonly ProfileKind[] = ['constant', 'diurnal', 'spike'];
 
-function number(ctx: CommandContext, name: string): number | undefined {
-  const text = stringOption(ctx, name);
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got "${text}"`);
-  return value;
-}
+const number = (ctx: CommandContext, name: string): number | undefined => numberOption(ctx, name);
 
 function duration(ctx: CommandContext, name: string): number | undefined {
   const text = stringOption(ctx, name);

@@ -6,7 +6,7 @@ import type { ScenarioFamily } from '../../predict/scenarios.js';
 import { parseScenarioWeights } from '../../predict/scenarios.js';
 import type { SimulationResult } from '../../predict/types.js';
 import type { Command } from '../command.js';
-import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFilesFindingApplication } from '../config-files.js';
 import { fixed, table } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -55,13 +55,12 @@ export const predict: Command = {
     'augur predict examples/shop/augur.yaml examples/shop/releases/cart-v2.yaml --json --report cart-v2.html',
   ],
   async run(ctx) {
-    const seeds = integer(ctx, 'seeds', 1, 1000, 4);
-    const seed = integer(ctx, 'seed', 0, 2 ** 31, 1);
-    const rate = number(ctx, 'rate', 0.001, 100_000, 50);
-    const rateGiven = stringOption(ctx, 'rate') !== undefined;
-    const workersText = stringOption(ctx, 'workers');
-    const workers = workersText === undefined ? undefined : integer(ctx, 'workers', 1, 64, 2);
-    const sandboxSeconds = integer(ctx, 'sandbox-seconds', 3, 3600, 30);
+    const seeds = numberOption(ctx, 'seeds', { min: 1, max: 1000, whole: true }) ?? 4;
+    const seed = numberOption(ctx, 'seed', { min: 0, max: 2 ** 31, whole: true }) ?? 1;
+    const rateGiven = numberOption(ctx, 'rate', { min: 0.001, max: 100_000 });
+    const rate = rateGiven ?? 50;
+    const workers = numberOption(ctx, 'workers', { min: 1, max: 64, whole: true });
+    const sandboxSeconds = numberOption(ctx, 'sandbox-seconds', { min: 3, max: 3600, whole: true }) ?? 30;
     const scenariosText = stringOption(ctx, 'scenarios');
     let weights: Partial<Record<ScenarioFamily, number>> | undefined;
     try {
@@ -85,7 +84,7 @@ export const predict: Command = {
           seeds,
           seed,
           defaultRatePerSec: rate,
-          ...(rateGiven ? { ratePerSec: rate } : {}),
+          ...(rateGiven === undefined ? {} : { ratePerSec: rateGiven }),
           sandbox: !flag(ctx, 'no-sandbox'),
           sandboxSeconds,
           signal: ctx.signal,
@@ -203,34 +202,4 @@ export function describe(result: SimulationResult, risk: { low: number; high: nu
     `  scenarios: ${result.scenarios.map((s) => `${s.name} ${(s.breachProbability * 100).toFixed(0)}%`).join(', ')}; seeds ${result.seeds.length}`,
   );
   return `${lines.join('\n')}\n`;
-}
-
-function integer(
-  ctx: Parameters<Command['run']>[0],
-  name: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  const text = stringOption(ctx, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a whole number in [${min}, ${max}], got "${text}"`);
-  return value;
-}
-
-function number(
-  ctx: Parameters<Command['run']>[0],
-  name: string,
-  min: number,
-  max: number,
-  fallback: number,
-): number {
-  const text = stringOption(ctx, name);
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max)
-    throw new UsageError(`--${name} must be a number in [${min}, ${max}], got "${text}"`);
-  return value;
 }
