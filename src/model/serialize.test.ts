@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveConformal } from './aci.js';
+import { fitCqr } from './cqr.js';
+import {
+  type ModelVersion,
+  loadModel,
+  parseAciState,
+  parseModelVersion,
+  toModelVersion,
+} from './serialize.js';
+import { rowOf, synthetic } from './test-fixtures.js';
+import { trainModel } from './train.js';
+
+const data = synthetic(1_500, 21, { cols: 4 });
+const featureNames = ['rate', 'cpu', 'p99', 'replicas'];
+const rows = Array.from({ length: data.rows }, (_, r) => ({
+  at: 1_700_000_000_000 + r * 60_000,
+  features: Array.from(rowOf(data, r)),
+  target: data.y[r] as number,
+}));
+const version = trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 4 });
+
+describe('model versions', () => {
+  it('round-trip through JSON text with exactly the same predictions', () => {
+    const text = JSON.stringify(version);
+    const parsed = parseModelVersion(JSON.parse(text));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(parsed.value).toEqual(version);
+    const before = loadModel(version);
+    const after = loadModel(parsed.value);
+    const probe = synthetic(500, 22, { cols: 4 });
+    for (let r = 0; r < probe.rows; r++) {
+      const x = rowOf(probe, r);
+      expect(after.interval(x)).toEqual(before.interval(x));
+      expect(after.lower.predict(x)).toBe(before.lower.predict(x));
+    }
+    expect(JSON.stringify(after.toJSON())).toBe(JSON.stringify(version.model));
+  });
+
+  it('carries the metadata: id from the content, span, rows, features, validation, settings', () => {
+    expect(version.format).toBe('augur-model/1');
+    expect(version.id).toMatch(/^m-[0-9a-f]{16}$/);
+    expect(trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 4 }).id).toBe(version.id);
+    expect(trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 5 }).id).not.toBe(version.id);
+    expect(trainModel(rows, { featureNames, gbdt: { trees: 60 }, id: 'v7' }).id).toBe('v7');
+    // The latest 20% by time are held out: 300 rows, so the fitted span ends at row 1,199.
+    expect(version.rows).toBe(1_200);
+    expect(version.trainingSpan).toEqual({ from: 1_700_000_000_000, to: 1_700_000_000_000 + 1_199 * 60_000 });
+    expect(version.featureNames).toEqual(featureNames);
+    expect(version.validation?.n).toBe(300);
+    expect(version.validation?.coverage).toBeGreaterThan(0.8);
+    expect(version.validation?.meanWidth).toBeGreaterThan(0);
+    expect(version.settings).toEqual({
+      alpha: 0.1,
+      calibrationFraction: 0.3,
+      validationFraction: 0.2,
+      seed: 4,
+      gbdt: { trees: 60, depth: 4, learningRate: 0.1, minLeaf: 20, bins: 128, subsample: 0.8, l2: 1 },
+    });
+    expect(version.model.calibration.n).toBe(360);
+  });
+
+  it('refuses damaged records with a code and the place', () => {
+    const damaged = (change: (v: Record<string, unknown>) => void): string => {
+      const copy = JSON.parse(JSON.stringify(version)) as Record<string, unknown>;
+      change(copy);
+      const result = parseModelVersion(copy);
+      expect(result.ok).toBe(false);
+      return result.ok ? '' : `${result.error.code}: ${result.error.message}`;
+    };
+    expect(damaged((v) => (v.format = 'augur-model/0'))).toMatch(
+      /^MODEL_FORMAT: invalid model version at format/,
+    );
+    expect(damaged((v) => delete v.validation)).toMatch(/at validation/);
+    expect(damaged((v) => (v.featureNames = ['a']))).toMatch(/1 feature names for a model of 4 features/);
+    expect(
+      damaged((v) => {
+        const model = v.model as { lower: { left: number[] } };
+        model.lower.left = model.lower.left.map(() => 0);
+      }),
+    ).toMatch(/child/);
+    expect(
+      damaged((v) => {
+        const model = v.model as { upper: { value: (number | null)[] } };
+        model.upper.value[0] = null; // what JSON makes of NaN
+      }),
+    ).toMatch(/at model.upper.value.0/);
+  });
+
+  it('builds a version from a fitted model directly', () => {
+    const model = fitCqr(data, { gbdt: { trees: 10 } });
+    const content = {
+      trainingSpan: { from: 0, to: 1 },
+      rows: data.rows,
+      featureNames,
+      validation: null,
+      settings: version.settings,
+      model: model.toJSON(),
+    };
+    const v: ModelVersion = toModelVersion(content);
+    expect(v.id).toBe(toModelVersion(content).id);
+    expect(() => toModelVersion({ ...content, featureNames: ['x'] })).toThrow(/feature names/);
+  });
+});
+
+describe('parseAciState', () => {
+  it('restores a state written by toJSON and refuses a damaged one', () => {
+    const aci = new AdaptiveConformal({ alpha: 0.1, initialScores: [0.1, -0.2, 0.3] });
+    aci.update({ low: 0, high: 1 }, 2);
+    const restored = parseAciState(JSON.parse(JSON.stringify(aci)));
+    expect(restored.ok && restored.value.toJSON()).toEqual(aci.toJSON());
+    const broken = parseAciState({ ...aci.toJSON(), window: 0 });
+    expect(broken.ok ? '' : broken.error.message).toMatch(/at window/);
+    const overfull = parseAciState({ ...aci.toJSON(), window: 2 });
+    expect(overfull.ok ? '' : overfull.error.message).toMatch(/more scores than the window/);
+  });
+});
