@@ -2,7 +2,8 @@
  * npm run bench:detect — seeded synthetic request streams judged, on the same requests, by Augur's
  * real decision path (decision core + sequential analysis) and by re-implementations of Flagger's,
  * Argo Rollouts' and Kayenta's judges. Prints every figure and each target's PASS/FAIL; writes
- * bench/results/detect.json. Knobs: BENCH_STREAMS (per case), BENCH_AA_RUNS, BENCH_WORKERS.
+ * bench/results/detect.json. Knobs: BENCH_STREAMS (per case), BENCH_AA_RUNS, BENCH_WORKERS, BENCH_ONLY
+ * (a regular expression on case names, for development: the other cases report no streams).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,8 @@ const positive = (name: string, fallback: number): number => {
 };
 const STREAMS = positive('BENCH_STREAMS', 200);
 const AA_RUNS = positive('BENCH_AA_RUNS', 10_000);
+/** A regular expression: only the cases whose name matches run (the others report no streams). */
+const ONLY = process.env.BENCH_ONLY === undefined ? null : new RegExp(process.env.BENCH_ONLY);
 const WORKERS = positive('BENCH_WORKERS', Math.min(2, availableParallelism()));
 const CHUNK = 20;
 const AA_CHUNK = 200;
@@ -37,6 +40,7 @@ for (let from = 0; from < AA_RUNS; from += AA_CHUNK)
   tasks.push({ kind: 'aa', from, to: Math.min(AA_RUNS, from + AA_CHUNK) });
 for (const [caseIndex] of CASES.entries()) {
   if (isAaRollout(caseIndex)) continue;
+  if (ONLY !== null && !ONLY.test(CASES[caseIndex]?.name ?? '')) continue;
   for (let from = 0; from < STREAMS; from += CHUNK)
     tasks.push({ kind: 'case', caseIndex, from, to: Math.min(STREAMS, from + CHUNK) });
 }

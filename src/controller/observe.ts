@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import { LATENCY_MARGIN_MS } from './core/observation.js';
-import type { Observation, RevisionWindow } from './core/observation.js';
+import type { LogLatencyMoments, Observation, RevisionWindow } from './core/observation.js';
 import type { ServiceTrack } from './core/types.js';
 import type { Forecaster, PredictionSource } from './predicted/source.js';
 
@@ -64,11 +64,12 @@ export async function observeTrack(
       from,
       to,
     );
+    const stableBefore = await logLatencyBefore(sources.provider, service, stable, from, to);
     const forecast = await forecastTrack(forecaster, service, track, stable, to);
     return {
       ...base,
       canary,
-      stable: baseline,
+      stable: { ...baseline, logLatencyBefore: stableBefore },
       predicted,
       latencySplit,
       ...(forecast === undefined ? {} : { risk: forecast?.risk ?? null, forecast }),
@@ -102,7 +103,33 @@ async function revisionWindow(
     latencyP99Ms: aggregate.latency.p99,
     cpuCores: aggregate.cpuCores,
     cpuCapacity: service.resources.cpu * service.resources.replicas,
+    logLatency: aggregate.logLatency ?? null,
   };
+}
+
+/**
+ * The stable's log-latency moments over the window before this one, which seed the log-scale
+ * comparison's variance. Null when the provider cannot say (the comparison then learns the variance
+ * from its first window instead).
+ */
+async function logLatencyBefore(
+  provider: MetricsProvider,
+  service: ServiceConfig,
+  stable: string,
+  from: number,
+  to: number,
+): Promise<LogLatencyMoments | null> {
+  try {
+    const before = await provider.aggregate({
+      service: service.name,
+      revision: stable,
+      from: from - (to - from),
+      to: from,
+    });
+    return before.logLatency ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -31,6 +31,21 @@ export interface LatencySummary {
   readonly max: number | null;
 }
 
+/**
+ * Moments of ln(latency in ms) over the successful requests of a range: what the latency comparison
+ * on the log scale needs (a uniform slowdown shifts log-latency; src/stats/log-shift.ts). Failed
+ * requests are left out (they are the error tests' business, and a timeout or a fast refusal would
+ * dominate the sums). A Prometheus-backed adapter could derive them from summaries or histograms.
+ */
+export interface LogLatencyMoments {
+  /** Successful requests summed. */
+  readonly n: number;
+  /** Σ ln(latency ms). */
+  readonly sum: number;
+  /** Σ ln²(latency ms). */
+  readonly sumSq: number;
+}
+
 export interface WindowAggregate {
   readonly service: string;
   readonly revision: string;
@@ -58,6 +73,11 @@ export interface WindowAggregate {
    * builtin provider knows it only for the windows it still holds in memory, not for stored minutes.
    */
   readonly windows: number;
+  /**
+   * Log-latency moments of the range's successful requests. Absent or null when the provider does
+   * not know them (the builtin one: when the range reaches into stored minutes, which keep none).
+   */
+  readonly logLatency?: LogLatencyMoments | null;
 }
 
 /** Requests whose latency was above a threshold: the indicator a Bernoulli latency-limit test needs. */

@@ -45,6 +45,21 @@ describe('ObservedForecaster', () => {
     expect(forecast!.risk).toBe(0);
   });
 
+  it('is not thrown by a burst of CPU (a collection, a JIT warming up) in a few seconds of a small tier', async () => {
+    const app = await shop();
+    const steady = provider(50, 0.1, 1.7);
+    // 0.15 cores for one second: 30 ms per request of the tier's first 5 s if it were averaged in.
+    const bursty = {
+      ...steady,
+      series: async (q: Parameters<typeof steady.series>[0]) =>
+        (await steady.series(q)).map((w, i) => (i === 0 ? { ...w, cpuCores: 0.15 } : w)),
+    };
+    const forecast = await new ObservedForecaster(app, bursty).forecast(request(app, 'v2', 0, 6));
+    expect(forecast?.risk ?? 0).toBeLessThanOrEqual(0.1);
+    const tooSoon = await new ObservedForecaster(app, steady).forecast(request(app, 'v2', 0, 4));
+    expect(tooSoon?.detail ?? '').not.toMatch(/CPU per request/);
+  });
+
   it('says nothing while the idle allowance dominates (a healthy canary at a tiny tier) or too few requests', async () => {
     const app = await shop();
     const tiny = await new ObservedForecaster(app, provider(50, 0.01, 1.7)).forecast(

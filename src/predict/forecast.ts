@@ -22,6 +22,11 @@ export interface ForecastOptions {
   readonly seeds?: readonly number[];
 }
 
+/** Seconds of the current tier before a CPU forecast. */
+const MIN_WINDOWS = 5;
+/** Share of the busiest seconds left out of the CPU estimate. */
+const BURST_SHARE = 0.2;
+
 const DEFAULTS = {
   idleCoresPerReplica: 0.003,
   minRequests: 10,
@@ -71,10 +76,11 @@ export class ObservedForecaster implements Forecaster {
     const findings: { risk: number; tier: number | null; detail: string }[] = [];
 
     const cpuLimit = service.limits.cpu;
-    if (cpuLimit !== undefined && c.cpuCores !== null && c.cpuCores > 0 && capacity > 0) {
-      const high = (c.cpuCores * seconds * 1000) / c.requests;
+    const cpuCores = await this.steadyCpu(service.name, canary, from, to);
+    if (cpuLimit !== undefined && cpuCores !== null && cpuCores > 0 && capacity > 0) {
+      const high = (cpuCores * seconds * 1000) / c.requests;
       const low =
-        (Math.max(0, c.cpuCores - this.options.idleCoresPerReplica * replicas) * seconds * 1000) / c.requests;
+        (Math.max(0, cpuCores - this.options.idleCoresPerReplica * replicas) * seconds * 1000) / c.requests;
       // The idle allowance must not dominate: at a tiny tier the range says nothing, so no forecast.
       const informative = high > 0 && high - low <= high / 2;
       const mid = (low + high) / 2;
@@ -145,6 +151,32 @@ export class ObservedForecaster implements Forecaster {
     if (findings.length === 0) return null;
     const worst = findings.reduce((a, b) => (b.risk > a.risk ? b : a));
     return { risk: Math.min(1, Math.max(0, worst.risk)), breachTier: worst.tier, detail: worst.detail };
+  }
+
+  /**
+   * The canary's CPU cores over the tier, robust to bursts: the mean of its one-second windows after
+   * dropping the busiest fifth (a garbage collection or the JIT warming a new process up would
+   * otherwise be charged to the few requests of a small tier). Null with fewer than MIN_WINDOWS
+   * measured seconds: too little to say.
+   */
+  private async steadyCpu(
+    service: string,
+    revision: string,
+    from: number,
+    to: number,
+  ): Promise<number | null> {
+    const windows = await this.provider.series({ service, revision, from, to });
+    const cores = windows
+      .filter((w) => w.to - w.from <= 1000)
+      .map((w) => w.cpuCores)
+      .filter((x): x is number => x !== null)
+      .sort((a, b) => a - b);
+    // Seconds without a request have no window: the missing ones count as idle, at the lowest.
+    const seconds = Math.round((to - from) / 1000);
+    if (seconds < MIN_WINDOWS || cores.length === 0) return null;
+    const padded = [...new Array<number>(Math.max(0, seconds - cores.length)).fill(cores[0] ?? 0), ...cores];
+    const kept = padded.slice(0, Math.max(1, Math.ceil(padded.length * (1 - BURST_SHARE))));
+    return kept.reduce((a, b) => a + b, 0) / kept.length;
   }
 
   /** One service's revision as a lone station: slot time includes its calls (held meanwhile). */

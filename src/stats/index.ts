@@ -16,6 +16,17 @@ export {
 } from './bernoulli.js';
 export type { LimitBatch, LimitStatus, LimitTestConfig, LimitTestState, LimitVerdict } from './bernoulli.js';
 export { exceedanceBatch, exceedanceLimit, pooledThreshold, shiftOddsRatio } from './latency.js';
+export {
+  LATENCY_SHIFTS,
+  decideLogShiftTest,
+  initialLogShiftTest,
+  logMoments,
+  logShiftEstimate,
+  logShiftTolerance,
+  seedLogShiftTest,
+  updateLogShiftTest,
+} from './log-shift.js';
+export type { LogMoments, LogShiftConfig, LogShiftState, LogShiftWindow } from './log-shift.js';
 export { designMixture } from './mixture.js';
 export type { MixtureSide, OddsRatioMixture } from './mixture.js';
 export { dirichletMultinomialLogBF, oneSidedBetaLogBF } from './multinomial.js';
@@ -31,6 +42,7 @@ export type { ProportionBatch, ProportionTestConfig, ProportionTestState } from 
 export { decideRangeTest, initialRangeTest, tailProbability, updateRangeTest } from './range.js';
 export type { PredictedRange, RangeStatus, RangeTestConfig, RangeTestState, RangeVerdict } from './range.js';
 export {
+  ERROR_REGRESSION_MIXTURE,
   canaryEventProbability,
   decideRateRatio,
   initialRateRatio,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Result, err, ok } from '../core/result.js';
 import type { LimitTestState } from './bernoulli.js';
+import type { LogShiftState } from './log-shift.js';
 import { type MixtureSide, type OddsRatioMixture, checkMixture } from './mixture.js';
 import type { ProportionTestState } from './proportions.js';
 import type { RangeTestState } from './range.js';
@@ -12,7 +13,8 @@ import type { RateRatioState } from './rate-ratio.js';
  * the mixtures again: a hand-edited or truncated record must not become a test that quietly
  * accepts everything.
  */
-export type TestState = LimitTestState | RateRatioState | ProportionTestState | RangeTestState;
+export type TestState =
+  LimitTestState | RateRatioState | ProportionTestState | LogShiftState | RangeTestState;
 
 const count = z.number().finite().nonnegative();
 const level = z.number().gt(0).lt(1);
@@ -64,6 +66,27 @@ const proportions = z
   })
   .strict();
 
+const moments = z.object({ n: count, sum: z.number().finite(), sumSq: count }).strict();
+const history = z.object({ n: count, sum: z.number().finite(), ss: count, df: count }).strict();
+
+const logShift = z
+  .object({
+    kind: z.literal('log-shift'),
+    alpha: level,
+    relativeTolerance: count,
+    absoluteTolerance: count,
+    margin: positive,
+    minBatch: z.number().int().min(2),
+    worse: side,
+    notWorse: side,
+    canary: history,
+    stable: history,
+    pending: z.object({ canary: moments, stable: moments, stratum: z.number().finite().nullable() }).strict(),
+    batches: count,
+    worseAfter: after,
+  })
+  .strict();
+
 const range = z
   .object({
     kind: z.literal('range'),
@@ -80,7 +103,7 @@ const range = z
   })
   .strict();
 
-const schema = z.discriminatedUnion('kind', [limit, rateRatio, proportions, range]);
+const schema = z.discriminatedUnion('kind', [limit, rateRatio, proportions, logShift, range]);
 
 /** A test state from parsed JSON, or why it cannot be one. */
 export function restoreTestState(json: unknown): Result<TestState, string> {
@@ -103,7 +126,9 @@ export function restoreTestState(json: unknown): Result<TestState, string> {
 }
 
 function sidesOf(state: TestState): MixtureSide[] {
-  return state.kind === 'rate-ratio' || state.kind === 'proportions' ? [state.worse, state.notWorse] : [];
+  return state.kind === 'rate-ratio' || state.kind === 'proportions' || state.kind === 'log-shift'
+    ? [state.worse, state.notWorse]
+    : [];
 }
 
 function mixturesOf(state: TestState): [OddsRatioMixture, 'above' | 'below'][] {
@@ -117,6 +142,7 @@ function mixturesOf(state: TestState): [OddsRatioMixture, 'above' | 'below'][] {
       return mixturesOf(state.counts);
     case 'rate-ratio':
     case 'proportions':
+    case 'log-shift':
       return [
         [state.worse.mixture, 'above'],
         [state.notWorse.mixture, 'below'],

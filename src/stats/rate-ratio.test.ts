@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../core/random.js';
+import type { OddsRatioMixture } from './mixture.js';
 import { dirichletMultinomialLogBF, oneSidedBetaLogBF } from './multinomial.js';
 import { restoreTestState } from './persist.js';
 import {
+  ERROR_REGRESSION_MIXTURE,
   type RateRatioBatch,
   canaryEventProbability,
   decideRateRatio,
@@ -19,6 +21,7 @@ interface RateRatioCase {
   name: string;
   alpha: number;
   tolerance: number;
+  mixture?: OddsRatioMixture;
   batches: RateRatioBatch[];
   steps: { logEWorse: number; logENotWorse: number; worseAfter: number | null }[];
 }
@@ -33,9 +36,18 @@ const near = (actual: number, expected: number, rel: number): void =>
   expect(Math.abs(actual - expected)).toBeLessThanOrEqual(rel * Math.max(1, Math.abs(expected)));
 
 describe('rate-ratio test against products of binomial ratios computed in Python', () => {
+  it('the controller’s error-regression mixture is the one the generator uses', () => {
+    const c = cases.find((x) => x.mixture !== undefined);
+    expect(c?.mixture).toEqual(ERROR_REGRESSION_MIXTURE);
+  });
+
   for (const c of cases) {
     it(c.name, () => {
-      let state = initialRateRatio({ alpha: c.alpha, tolerance: c.tolerance });
+      let state = initialRateRatio({
+        alpha: c.alpha,
+        tolerance: c.tolerance,
+        ...(c.mixture === undefined ? {} : { mixture: c.mixture }),
+      });
       c.batches.forEach((batch, i) => {
         state = updateRateRatio(state, batch);
         const verdict = decideRateRatio(state);
@@ -54,9 +66,20 @@ const TIERS = [0.001, 0.01, 0.05, 0.25, 0.5];
 
 function stream(
   random: SeededRandom,
-  options: { ratio: number; tolerance?: number; alpha: number; shares: readonly number[]; perTick: number },
+  options: {
+    ratio: number;
+    tolerance?: number;
+    alpha: number;
+    shares: readonly number[];
+    perTick: number;
+    mixture?: OddsRatioMixture;
+  },
 ): number | null {
-  let state = initialRateRatio({ alpha: options.alpha, tolerance: options.tolerance ?? 1 });
+  let state = initialRateRatio({
+    alpha: options.alpha,
+    tolerance: options.tolerance ?? 1,
+    ...(options.mixture === undefined ? {} : { mixture: options.mixture }),
+  });
   for (const share of options.shares) {
     const canary = sampleBinomial(random, options.perTick, canaryEventProbability(share, options.ratio));
     state = updateRateRatio(state, { canary, stable: options.perTick - canary, canaryShare: share });
@@ -168,6 +191,31 @@ describe('power: canary 2× the stable at equal shares (oracle ≈ 74 events)', 
     }
     console.log(`rate-ratio 2× through tiers ${TIERS.join(' → ')}: median ${median(detected)} events`);
     expect(median(detected)).toBeLessThan(600);
+  });
+});
+
+describe('power of the controller’s mixture at 1.5×, 2× and 5× (equal shares, α 0.0025)', () => {
+  it('no effect costs more than 1.6 × the oracle (the design grid printed beside it)', () => {
+    const shares = Array<number>(5000).fill(0.5);
+    const lines: string[] = [];
+    for (const ratio of [1.5, 2, 5]) {
+      const oracle = sprtExpectedSamples({ alpha: 0.01, beta: 0.05, kl: klRelativeRate(0.5, ratio) });
+      const measure = (mixture?: OddsRatioMixture): number => {
+        const random = new SeededRandom(2025);
+        const detected = Array.from(
+          { length: 600 },
+          () =>
+            stream(random, { ratio, alpha: 0.0025, shares, perTick: 1, ...(mixture ? { mixture } : {}) }) ??
+            Infinity,
+        );
+        return median(detected) / oracle;
+      };
+      const controller = measure(ERROR_REGRESSION_MIXTURE);
+      const grid = measure();
+      lines.push(`${ratio}×: ${controller.toFixed(2)} (design grid ${grid.toFixed(2)})`);
+      expect(controller).toBeLessThanOrEqual(1.6);
+    }
+    console.log(`rate-ratio at α 0.0025, median events / oracle at α 0.01: ${lines.join(', ')}`);
   });
 });
 

@@ -2,16 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../core/random.js';
 import { ROLLBACK_TESTS, splitAlpha } from './alpha.js';
 import { initialLimitTest, updateLimitTest } from './bernoulli.js';
-import { exceedanceBatch, pooledThreshold } from './latency.js';
-import { initialProportionTest, updateProportionTest } from './proportions.js';
-import { initialRateRatio, rateRatioBatch, updateRateRatio } from './rate-ratio.js';
+import { initialLogShiftTest, logMoments, updateLogShiftTest } from './log-shift.js';
+import { ERROR_REGRESSION_MIXTURE, initialRateRatio, rateRatioBatch, updateRateRatio } from './rate-ratio.js';
 import { sampleBinomial, sampleNormal } from './simulate.js';
 
 /**
  * A whole release under A/A: two changed services, each with the five rollback tests at its share
  * of α, walked through the tiers and checked every tick. Every canary sits exactly on its limits
- * (the hardest healthy canary there is) and is identical to its stable. A false rollback is any
- * test of any service rejecting; its rate must stay within the release's α.
+ * (the hardest healthy canary there is) and is identical to its stable, whose log-latency has a
+ * heavy right tail (5% of requests slower by an exponential factor); the comparisons run as the
+ * controller runs them (the error mixture of the controller, latency on the log scale with no
+ * tolerance). A false rollback is any test of any service rejecting; its rate must stay within the
+ * release's α.
  */
 describe('A/A over a whole release', () => {
   it('two services × five tests, every tick of every tier: false rollbacks ≤ α', () => {
@@ -29,8 +31,11 @@ describe('A/A over a whole release', () => {
         let errorLimit = initialLimitTest({ limit: 0.01, alpha: level('error-limit') });
         let latencyLimit = initialLimitTest({ limit: 0.01, alpha: level('latency-limit') });
         let cpuLimit = initialLimitTest({ limit: 0.05, alpha: level('cpu-limit') });
-        let errors = initialRateRatio({ alpha: level('error-regression') });
-        let latency = initialProportionTest({ alpha: level('latency-regression') });
+        let errors = initialRateRatio({
+          alpha: level('error-regression'),
+          mixture: ERROR_REGRESSION_MIXTURE,
+        });
+        let latency = initialLogShiftTest({ alpha: level('latency-regression') });
         for (const share of tiers) {
           for (let tick = 0; tick < 15; tick++) {
             const canaryRequests = Math.max(1, Math.round(200 * share));
@@ -51,12 +56,15 @@ describe('A/A over a whole release', () => {
                 stableErrors: sampleBinomial(random, stableRequests, 0.01),
               }),
             );
-            const canary = Array.from({ length: canaryRequests }, () => Math.exp(0.6 * sampleNormal(random)));
-            const stable = Array.from({ length: stableRequests }, () => Math.exp(0.6 * sampleNormal(random)));
-            latency = updateProportionTest(
-              latency,
-              exceedanceBatch(canary, stable, pooledThreshold(canary, stable, 0.5)),
-            );
+            const latencyMs = (): number =>
+              Math.exp(0.6 * sampleNormal(random) - (random.next() < 0.05 ? Math.log(1 - random.next()) : 0));
+            const canary = Array.from({ length: canaryRequests }, latencyMs);
+            const stable = Array.from({ length: stableRequests }, latencyMs);
+            latency = updateLogShiftTest(latency, {
+              canary: logMoments(canary),
+              stable: logMoments(stable),
+              stratum: share,
+            });
           }
         }
         const rejected = [

@@ -17,7 +17,7 @@ export interface FixedCanary {
 
 /**
  * A metrics provider answering steady aggregates for a canary split: what the forecaster's unit
- * tests and the re-prediction benchmark need (aggregates only; the other queries are not used).
+ * tests and the re-prediction benchmark need (aggregates and one-second series; nothing else).
  */
 export function fixedCanaryProvider(spec: FixedCanary): MetricsProvider {
   const { rate, share, cpuMs, idleCores = 0.004, stable = 'v1', p50 = 9, p95 = 12 } = spec;
@@ -42,13 +42,19 @@ export function fixedCanaryProvider(spec: FixedCanary): MetricsProvider {
     };
   };
   const unused = (): never => {
-    throw new Error('fixedCanaryProvider answers aggregates only');
+    throw new Error('fixedCanaryProvider answers aggregates and series only');
+  };
+  const series = (q: RangeQuery): WindowAggregate[] => {
+    const out: WindowAggregate[] = [];
+    for (let from = Math.ceil(q.from / 1000) * 1000; from + 1000 <= q.to; from += 1000)
+      out.push(aggregate({ service: q.service, revision: q.revision, from, to: from + 1000 }));
+    return out;
   };
   return {
     aggregate: (q) => Promise.resolve(aggregate(q)),
     quantile: unused,
     exceedances: unused,
-    series: unused,
+    series: (q) => Promise.resolve(series(q)),
     revisions: unused,
   };
 }

@@ -1,7 +1,12 @@
 import { sequentialAnalysis } from '../../controller/analysis/sequential.js';
 import { promotionApplied, weightApplied } from '../../controller/core/commands.js';
 import { LATENCY_MARGIN_MS } from '../../controller/core/observation.js';
-import type { Analysis, Observation, RevisionWindow } from '../../controller/core/observation.js';
+import type {
+  Analysis,
+  LogLatencyMoments,
+  Observation,
+  RevisionWindow,
+} from '../../controller/core/observation.js';
 import type { Step } from '../../controller/core/release.js';
 import { createRelease, releasePhase } from '../../controller/core/release.js';
 import { tick } from '../../controller/core/tick.js';
@@ -77,12 +82,26 @@ class WindowCounts {
   errors = 0;
   slow = 0;
   above = 0;
+  /** Log-latency moments of the successful requests, as the builtin metrics keep them. */
+  logN = 0;
+  logSum = 0;
+  logSumSq = 0;
 
   add(latency: number, error: number, limitMs: number, thresholdMs: number): void {
     this.latencies.push(latency);
     this.errors += error;
     if (latency > limitMs) this.slow++;
     if (latency > thresholdMs) this.above++;
+    if (error === 0) {
+      const l = Math.log(latency);
+      this.logN++;
+      this.logSum += l;
+      this.logSumSq += l * l;
+    }
+  }
+
+  moments(): LogLatencyMoments {
+    return { n: this.logN, sum: this.logSum, sumSq: this.logSumSq };
   }
 
   reset(): void {
@@ -90,6 +109,9 @@ class WindowCounts {
     this.errors = 0;
     this.slow = 0;
     this.above = 0;
+    this.logN = 0;
+    this.logSum = 0;
+    this.logSumSq = 0;
   }
 }
 
@@ -97,7 +119,8 @@ class WindowCounts {
  * Augur as the product runs it: the pure decision core (createRelease, tick, weightApplied) with
  * the controller's sequential analysis, fed one Observation per monitoring interval, built the way
  * observe.ts builds it from the metrics provider — window counts, requests above the latency limit,
- * the predicted range of StableBaselineSource, and the latency split at the stable's median of the
+ * log-latency moments of the successful requests (and the stable's of the previous window), the
+ * predicted range of StableBaselineSource, and the latency split at the stable's median of the
  * previous window.
  */
 export class AugurJudge implements Judge {
@@ -109,6 +132,8 @@ export class AugurJudge implements Judge {
   private readonly stable = new WindowCounts();
   /** The stable's median of the previous window: the shared latency threshold. */
   private thresholdMs: number | null = null;
+  /** The stable's log-latency moments of the previous window (at first: the preroll second). */
+  private stableBefore: LogLatencyMoments | null = null;
   private windowStart = 0;
   private readonly intervalS: number;
   verdict: Verdict = 'running';
@@ -126,6 +151,10 @@ export class AugurJudge implements Judge {
   preroll(second: Second): void {
     const [median] = nearestRanks(second.stableLatency.slice(0, second.n), [0.5]);
     this.thresholdMs = median ?? null;
+    const before = new WindowCounts();
+    for (let i = 0; i < second.n; i++)
+      before.add(second.stableLatency[i] ?? 0, second.stableError[i] ?? 0, Number.POSITIVE_INFINITY, 0);
+    this.stableBefore = before.moments();
   }
 
   share(): number {
@@ -173,6 +202,7 @@ export class AugurJudge implements Judge {
       latencyP99Ms: p99,
       cpuCores: null,
       cpuCapacity: null,
+      logLatency: w.moments(),
     });
     const edge =
       stableP99 !== null && s.latencies.length >= PREDICTED_MIN_STABLE_REQUESTS
@@ -184,7 +214,7 @@ export class AugurJudge implements Judge {
       to,
       weight: this.state.tracks[0]?.appliedWeight ?? 0,
       canary: window(c, canaryP99),
-      stable: window(s, stableP99),
+      stable: { ...window(s, stableP99), logLatencyBefore: this.stableBefore },
       crashLoop: false,
       risk: null,
       predicted:
@@ -203,6 +233,7 @@ export class AugurJudge implements Judge {
     };
     // The next window's threshold: this window's stable median, fixed before that window starts.
     this.thresholdMs = stableP50;
+    this.stableBefore = s.moments();
     c.reset();
     s.reset();
     return observation;

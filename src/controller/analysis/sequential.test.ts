@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { SeededRandom } from '../../core/random.js';
 import type { Random } from '../../core/random.js';
-import { sampleBinomial } from '../../stats/simulate.js';
+import { sampleBinomial, sampleNormal } from '../../stats/simulate.js';
 import { weightApplied, promotionApplied } from '../core/commands.js';
-import type { Observation } from '../core/observation.js';
+import type { LogLatencyMoments, Observation } from '../core/observation.js';
 import type { Step } from '../core/release.js';
 import { createRelease, releasePhase } from '../core/release.js';
 import { tick } from '../core/tick.js';
@@ -29,6 +29,10 @@ const release: ReleaseConfig = {
   source: 'r.yaml',
 };
 
+function fail(): never {
+  throw new Error('missing window');
+}
+
 function settle(step: Step, now: number): ReleaseState {
   let state = step.state;
   for (const a of step.actions) {
@@ -38,12 +42,28 @@ function settle(step: Step, now: number): ReleaseState {
   return state;
 }
 
-/** One simulated rollout at `rps` requests/s: canary and stable error and slow rates as given. */
+/**
+ * Log-latency moments of n requests with log-latency N(mu, sigma²), drawn from their sampling
+ * distribution (sum normal, sample variance a scaled χ² by Wilson–Hilferty) instead of n draws.
+ */
+function moments(random: Random, n: number, mu: number, sigma: number): LogLatencyMoments {
+  if (n === 0) return { n: 0, sum: 0, sumSq: 0 };
+  const sum = n * mu + Math.sqrt(n) * sigma * sampleNormal(random);
+  const k = n - 1;
+  const chi = k === 0 ? 0 : k * (1 - 2 / (9 * k) + sampleNormal(random) * Math.sqrt(2 / (9 * k))) ** 3;
+  return { n, sum, sumSq: sigma * sigma * Math.max(0, chi) + (sum * sum) / n };
+}
+
+/**
+ * One simulated rollout at `rps` requests/s: canary and stable error and slow rates as given, and
+ * (with `latency`) log-latency moments of the canary slowed by `latency.ratio`.
+ */
 function simulate(
   random: Random,
   canary: { errors: number; slow: number },
   rps = 100,
-): { phase: ReleasePhase; tier: number } {
+  latency?: { ratio: number; sigma: number },
+): { phase: ReleasePhase; tier: number; state: ReleaseState } {
   const analysis = sequentialAnalysis(app, release);
   let now = 0;
   let state = settle(createRelease(release, app, analysis, now), now);
@@ -54,21 +74,24 @@ function simulate(
     const total = rps * 10;
     const canaryRequests = sampleBinomial(random, total, weight / 10_000);
     const stableRequests = total - canaryRequests;
-    const window = (requests: number, rates: { errors: number; slow: number }) => ({
+    const window = (requests: number, rates: { errors: number; slow: number }, ratio: number) => ({
       requests,
       errors: sampleBinomial(random, requests, rates.errors),
       slow: sampleBinomial(random, requests, rates.slow),
       latencyP99Ms: 100,
       cpuCores: null,
       cpuCapacity: null,
+      ...(latency === undefined
+        ? {}
+        : { logLatency: moments(random, requests, Math.log(40 * ratio), latency.sigma) }),
     });
     const o: Observation = {
       service: 'cart',
       from,
       to: now,
       weight,
-      canary: window(canaryRequests, canary),
-      stable: window(stableRequests, { errors: 0.005, slow: 0.002 }),
+      canary: window(canaryRequests, canary, latency?.ratio ?? 1),
+      stable: window(stableRequests, { errors: 0.005, slow: 0.002 }, 1),
       crashLoop: false,
       risk: null,
       predicted: null,
@@ -76,7 +99,13 @@ function simulate(
     state = settle(tick(state, [o], analysis, now), now);
   }
   const track = state.tracks[0];
-  return { phase: releasePhase(state), tier: track?.tiers[track.tierIndex]?.share ?? 0 };
+  return { phase: releasePhase(state), tier: track?.tiers[track.tierIndex]?.share ?? 0, state };
+}
+
+/** Whether the latency comparison rejected "no slower" (its e-process state says so). */
+function latencyRegressed(state: ReleaseState): boolean {
+  const tests = state.tracks[0]?.analysis as { latencyRegression?: { worseAfter: number | null } | null };
+  return (tests.latencyRegression?.worseAfter ?? null) !== null;
 }
 
 describe('sequential analysis through the decision core', () => {
@@ -102,6 +131,76 @@ describe('sequential analysis through the decision core', () => {
     expect(caught.length / results.length).toBeGreaterThan(0.97);
     expect(caught.filter((r) => r.tier <= 25).length / caught.length).toBeGreaterThan(0.9);
   }, 60_000);
+
+  it('A/A with log-latency moments (heavy spread): no more false rollbacks than alpha', () => {
+    const random = new SeededRandom(17);
+    const runs = 1_000;
+    let rolledBack = 0;
+    let promoted = 0;
+    for (let i = 0; i < runs; i++) {
+      const { phase } = simulate(random, { errors: 0.005, slow: 0.002 }, 100, { ratio: 1, sigma: 1.2 });
+      if (phase === 'rolled-back') rolledBack++;
+      if (phase === 'promoted') promoted++;
+    }
+    const slack = 3 * Math.sqrt((release.alpha * (1 - release.alpha)) / runs);
+    expect(rolledBack / runs).toBeLessThanOrEqual(release.alpha + slack);
+    expect(promoted / runs).toBeGreaterThan(0.95);
+  }, 60_000);
+
+  it('rolls back a canary 25% slower than the stable on the log scale, early in the rollout', () => {
+    const random = new SeededRandom(19);
+    const results = Array.from({ length: 100 }, () =>
+      simulate(random, { errors: 0.005, slow: 0.002 }, 100, { ratio: 1.25, sigma: 0.5 }),
+    );
+    const caught = results.filter((r) => r.phase === 'rolled-back');
+    expect(caught.length).toBeGreaterThan(95);
+    expect(caught.filter((r) => r.tier <= 5).length / caught.length).toBeGreaterThan(0.9);
+    expect(caught.every((r) => latencyRegressed(r.state))).toBe(true);
+  }, 60_000);
+
+  it('compares latency on the log scale when the metrics have moments, else on the split', () => {
+    const analysis = sequentialAnalysis(app, release);
+    const base: Observation = {
+      service: 'cart',
+      from: 0,
+      to: 10_000,
+      weight: 500,
+      canary: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
+      stable: { requests: 950, errors: 5, slow: 2, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
+      crashLoop: false,
+      risk: null,
+      predicted: null,
+    };
+    const kind = (state: unknown): unknown =>
+      (state as { latencyRegression: { kind: string } | null }).latencyRegression?.kind ?? null;
+    // Neither: no comparison yet.
+    const none = analysis.update(analysis.initial('cart'), base);
+    expect(kind(none.state)).toBeNull();
+    // A split only (a provider without moments): the 2×2-table test.
+    const split = { thresholdMs: 40, marginMs: 1, canaryAbove: 25, stableAbove: 470 };
+    const viaSplit = analysis.update(analysis.initial('cart'), { ...base, latencySplit: split });
+    expect(kind(viaSplit.state)).toBe('proportions');
+    // Moments: the log-scale test, seeded by the stable's previous window; it stays chosen even
+    // when a later window lacks moments (that window is skipped).
+    const random = new SeededRandom(3);
+    const withMoments: Observation = {
+      ...base,
+      latencySplit: split,
+      canary: { ...(base.canary ?? fail()), logLatency: moments(random, 50, Math.log(40), 0.5) },
+      stable: {
+        ...(base.stable ?? fail()),
+        logLatency: moments(random, 950, Math.log(40), 0.5),
+        logLatencyBefore: moments(random, 1000, Math.log(40), 0.5),
+      },
+    };
+    const first = analysis.update(analysis.initial('cart'), withMoments);
+    expect(kind(first.state)).toBe('log-shift');
+    expect((first.state as { latencyRegression: { batches: number } }).latencyRegression.batches).toBe(1);
+    const next = analysis.update(first.state, { ...base, latencySplit: split });
+    expect(next.state).toMatchObject({
+      latencyRegression: (first.state as { latencyRegression: unknown }).latencyRegression,
+    });
+  });
 
   it('rolls back a canary whose p99 breaches the latency limit', () => {
     const random = new SeededRandom(13);

@@ -2,6 +2,14 @@ import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { splitAlpha } from '../../stats/alpha.js';
 import type { LimitTestState } from '../../stats/bernoulli.js';
 import { decideLimitTest, initialLimitTest, limitEvidence, updateLimitTest } from '../../stats/bernoulli.js';
+import type { LogShiftState } from '../../stats/log-shift.js';
+import {
+  decideLogShiftTest,
+  initialLogShiftTest,
+  logShiftEstimate,
+  seedLogShiftTest,
+  updateLogShiftTest,
+} from '../../stats/log-shift.js';
 import type { ProportionTestState } from '../../stats/proportions.js';
 import {
   decideProportionTest,
@@ -10,6 +18,7 @@ import {
 } from '../../stats/proportions.js';
 import type { RateRatioState } from '../../stats/rate-ratio.js';
 import {
+  ERROR_REGRESSION_MIXTURE,
   decideRateRatio,
   initialRateRatio,
   rateRatioBatch,
@@ -28,14 +37,25 @@ export const RED_TESTS = [
 /**
  * The canary's error rate may be up to this multiple of the stable's before it counts as worse.
  * 1: any significant increase is a regression. α bounds the false rollbacks of an equal canary,
- * and the design (2×) only says which increase is caught fastest; a tolerance above 1 would leave
- * a 1.5× regression undetectable however long the rollout runs.
+ * and the mixture (ERROR_REGRESSION_MIXTURE, 1.5×–5×) only says which increases are caught fastest;
+ * a tolerance above 1 would leave a 1.5× regression undetectable however long the rollout runs.
  */
 const ERROR_REGRESSION_TOLERANCE = 1;
+/**
+ * The latency comparison on the log scale tolerates a canary this much slower than the stable,
+ * relatively or absolutely (at the stable's geometric-mean latency), whichever is larger: the null
+ * is "canary ≤ stable × (1 + max(δ, a / g))". The absolute part is for sub-millisecond services,
+ * whose canary at a tenth of the load answers ~0.2 ms later (a process less busy wakes up more
+ * slowly): no regression, but a large relative one. At 50 ms it tolerates 0.5%.
+ */
+export const LATENCY_RELATIVE_TOLERANCE = 0;
+export const LATENCY_ABSOLUTE_TOLERANCE_MS = 0.25;
 /** "p99 ≤ L" is "P(latency > L) ≤ 1%". */
 const LATENCY_TAIL = 0.01;
 /** CPU windows: the canary breaches when more than this share of its windows run above the limit. */
 const CPU_WINDOW_SHARE = 0.25;
+
+type LatencyRegression = ProportionTestState | LogShiftState;
 
 interface TrackTests {
   readonly errors: LimitTestState | null;
@@ -43,15 +63,21 @@ interface TrackTests {
   readonly cpu: LimitTestState | null;
   readonly deviation: LimitTestState | null;
   readonly regression: RateRatioState;
-  /** Absent in states stored before the latency comparison existed: started fresh on resume. */
-  readonly latencyRegression?: ProportionTestState;
+  /**
+   * The latency comparison: on the log scale when the metrics give log-latency moments, else on
+   * the share of requests slower than a shared threshold. Null until the first window that can
+   * feed either (the choice depends on what the metrics source provides, never on the values);
+   * absent in states stored before the comparison existed.
+   */
+  readonly latencyRegression?: LatencyRegression | null;
 }
 
 /**
  * The sequential analysis of one release: anytime-valid one-sided tests of each changed service's
  * canary against its limits (error rate, latency quantile as a Bernoulli exceedance, CPU windows),
- * against the stable revision (errors as a relative rate, latency as the share of requests slower
- * than a shared threshold), and against its predicted latency range. The release's α is split
+ * against the stable revision (errors as a relative rate, latency as the shift of mean log-latency,
+ * or the share of requests slower than a shared threshold when the metrics have no log-latency
+ * moments), and against its predicted latency range. The release's α is split
  * evenly over its services, then over the rollback tests each service actually runs (a limit it does
  * not set spends no budget); each test is one e-process across all tiers (docs/statistics.md).
  */
@@ -89,8 +115,9 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         regression: initialRateRatio({
           alpha: alphaOf(service, 'error-regression'),
           tolerance: ERROR_REGRESSION_TOLERANCE,
+          mixture: ERROR_REGRESSION_MIXTURE,
         }),
-        latencyRegression: initialLatencyRegression(alphaOf(service, 'latency-regression')),
+        latencyRegression: null,
       };
     },
     update(raw: unknown, o: Observation): AnalysisResult {
@@ -133,8 +160,9 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
             );
 
       const latencyRegression = updateLatencyRegression(
-        state.latencyRegression ?? initialLatencyRegression(alphaOf(o.service, 'latency-regression')),
+        state.latencyRegression ?? null,
         o,
+        alphaOf(o.service, 'latency-regression'),
       );
 
       const breaches: Finding[] = [];
@@ -176,15 +204,8 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           evidence: Math.exp(versus.logEWorse),
         });
       }
-      const slower = decideProportionTest(latencyRegression);
-      if (slower.status === 'worse') {
-        const r = latencyRegression;
-        breaches.push({
-          test: 'latency-regression',
-          message: `latency regresses against the stable revision (${pct(r.canaryEvents / Math.max(1, r.canaryRequests))} of canary requests slower than the stable's median by more than ${o.latencySplit?.marginMs ?? 0} ms, against ${pct(r.stableEvents / Math.max(1, r.stableRequests))} of the stable's slower than it)`,
-          evidence: Math.exp(slower.logEWorse),
-        });
-      }
+      const slower = latencyFinding(latencyRegression, o);
+      if (slower !== null) breaches.push(slower);
       const deviations: Finding[] = [];
       if (deviation !== null && o.predicted !== null && limitEvidence(deviation).status === 'breach') {
         const rate = deviation.trials === 0 ? 0 : deviation.events / deviation.trials;
@@ -215,17 +236,46 @@ function activeTests(limits: ApplicationConfig['services'][string]['limits']): s
 }
 
 /**
- * Latency against the stable revision: the share of requests slower than a threshold fixed before
- * the window (the canary's counted beyond a small margin, see `Observation.latencySplit`), as a
- * sequence of 2×2 tables. Its null is "the canary is no slower than the stable plus the margin",
- * whose boundary makes both shares equal. A threshold near the median keeps 2/π of the information
- * a uniform slowdown carries.
+ * Latency against the stable revision. With log-latency moments from the metrics (the builtin
+ * provider has them): the canary's mean log-latency against the stable's, beyond the tolerance
+ * (stats/log-shift.ts), windows pooled per canary weight. Without them: the share of requests slower
+ * than a threshold fixed before the window (the canary's counted beyond a small margin, see
+ * `Observation.latencySplit`), as a sequence of 2×2 tables (stats/proportions.ts). One e-process
+ * either way, chosen at the first window that can feed one; a window that cannot feed the chosen
+ * test is skipped (no evidence either way).
  */
-function initialLatencyRegression(alpha: number): ProportionTestState {
-  return initialProportionTest({ alpha });
+function updateLatencyRegression(
+  state: LatencyRegression | null,
+  o: Observation,
+  alpha: number,
+): LatencyRegression | null {
+  if (o.canary === null || o.stable === null) return state;
+  const canary = o.canary.logLatency ?? null;
+  const stable = o.stable.logLatency ?? null;
+  let current = state;
+  if (current === null) {
+    if (canary !== null && stable !== null) {
+      const fresh = initialLogShiftTest({
+        alpha,
+        relativeTolerance: LATENCY_RELATIVE_TOLERANCE,
+        absoluteTolerance: LATENCY_ABSOLUTE_TOLERANCE_MS,
+      });
+      const before = o.stable.logLatencyBefore ?? null;
+      current = before === null ? fresh : seedLogShiftTest(fresh, before);
+    } else if (o.latencySplit !== null && o.latencySplit !== undefined) {
+      current = initialProportionTest({ alpha });
+    } else {
+      return null;
+    }
+  }
+  if (current.kind === 'log-shift') {
+    if (canary === null || stable === null) return current;
+    return updateLogShiftTest(current, { canary, stable, stratum: o.weight });
+  }
+  return updateSplit(current, o);
 }
 
-function updateLatencyRegression(state: ProportionTestState, o: Observation): ProportionTestState {
+function updateSplit(state: ProportionTestState, o: Observation): ProportionTestState {
   const split = o.latencySplit;
   if (split === null || split === undefined || o.canary === null || o.stable === null) return state;
   const batch = {
@@ -239,6 +289,27 @@ function updateLatencyRegression(state: ProportionTestState, o: Observation): Pr
   if (batch.canaryRequests === 0 || batch.stableRequests === 0) return state;
   if (!Object.values(batch).every((v) => Number.isInteger(v) && v >= 0)) return state;
   return updateProportionTest(state, batch);
+}
+
+function latencyFinding(state: LatencyRegression | null, o: Observation): Finding | null {
+  if (state === null) return null;
+  if (state.kind === 'log-shift') {
+    const verdict = decideLogShiftTest(state);
+    if (verdict.status !== 'worse') return null;
+    const shift = logShiftEstimate(state) ?? 0;
+    return {
+      test: 'latency-regression',
+      message: `latency regresses against the stable revision (canary's geometric-mean latency ${pct(Math.expm1(shift))} above the stable's over ${state.canary.n} canary requests, beyond the tolerated max(${pct(state.relativeTolerance)}, ${state.absoluteTolerance} ms))`,
+      evidence: Math.exp(verdict.logEWorse),
+    };
+  }
+  const verdict = decideProportionTest(state);
+  if (verdict.status !== 'worse') return null;
+  return {
+    test: 'latency-regression',
+    message: `latency regresses against the stable revision (${pct(state.canaryEvents / Math.max(1, state.canaryRequests))} of canary requests slower than the stable's median by more than ${o.latencySplit?.marginMs ?? 0} ms, against ${pct(state.stableEvents / Math.max(1, state.stableRequests))} of the stable's slower than it)`,
+    evidence: Math.exp(verdict.logEWorse),
+  };
 }
 
 /**

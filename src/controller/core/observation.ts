@@ -9,6 +9,25 @@ export interface RevisionWindow {
   /** Mean CPU cores used by all the revision's processes, and the cores they were given. */
   readonly cpuCores: number | null;
   readonly cpuCapacity: number | null;
+  /**
+   * Σ ln(latency ms) and Σ ln² over the window's successful requests (n of them): the latency
+   * comparison with the stable on the log scale. Absent or null: the metrics source cannot say, and
+   * the comparison falls back to `Observation.latencySplit`.
+   */
+  readonly logLatency?: LogLatencyMoments | null;
+  /**
+   * The same moments over the window just before this one (read for the stable revision only):
+   * they seed the comparison's variance estimate, so that its first window is tested too. Kept in
+   * the window so that the observation event records it and a replay sees it.
+   */
+  readonly logLatencyBefore?: LogLatencyMoments | null;
+}
+
+/** Moments of ln(latency ms) over successful requests (the metrics provider's LogLatencyMoments). */
+export interface LogLatencyMoments {
+  readonly n: number;
+  readonly sum: number;
+  readonly sumSq: number;
 }
 
 export interface Observation {
@@ -64,7 +83,11 @@ export interface PartialWindow {
   readonly canary: { readonly requests: number; readonly errors: number };
 }
 
-/** A canary request counts as slower than the stable's threshold only beyond this margin. */
+/**
+ * A canary request counts as slower than the stable's threshold only beyond this margin (the split
+ * comparison). The log-scale comparison has its own, smaller tolerance (sequential.ts): it compares
+ * means over many requests rather than single requests against a median.
+ */
 export const LATENCY_MARGIN_MS = 1;
 
 export interface Finding {

@@ -25,6 +25,11 @@ export class Accumulator {
   private cpuWeight = 0;
   private rss: number | null = null;
   private sketch: DDSketch | null = null;
+  private logCount = 0;
+  private logSum = 0;
+  private logSumSq = 0;
+  /** Stored minutes keep no log-latency moments: once one with requests is folded in, unknown. */
+  private logKnown = true;
 
   /** True when nothing was folded in: no request, no activity, no process sample. */
   get empty(): boolean {
@@ -45,6 +50,9 @@ export class Accumulator {
       this.latencyMax = Math.max(this.latencyMax, sketch.max);
       this.sketch = mergeInto(this.sketch, sketch);
     }
+    this.logCount += ring.logCount[i] ?? 0;
+    this.logSum += ring.logSum[i] ?? 0;
+    this.logSumSq += ring.logSumSq[i] ?? 0;
     const cpu = ring.cpuCores[i] ?? Number.NaN;
     if (!Number.isNaN(cpu)) {
       this.cpuSum += cpu;
@@ -64,6 +72,7 @@ export class Accumulator {
     this.requests += row.requests;
     this.errors += row.errors;
     this.timeouts += row.timeouts;
+    if (row.requests > 0) this.logKnown = false;
     if (row.latencyMeanMs !== null && row.requests > 0) {
       this.latencySum += row.latencyMeanMs * row.requests;
       this.latencyCount += row.requests;
@@ -124,6 +133,7 @@ export class Accumulator {
       cpuCores: this.cpuCores(),
       rssBytes: this.rss,
       windows: this.windows,
+      logLatency: this.logKnown ? { n: this.logCount, sum: this.logSum, sumSq: this.logSumSq } : null,
     };
   }
 

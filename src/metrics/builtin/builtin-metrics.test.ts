@@ -38,6 +38,40 @@ describe('BuiltinMetrics windows and aggregates', () => {
     expect(a.rssBytes).toBeNull();
   });
 
+  it('sums ln(latency) and its square over successful requests only', async () => {
+    const { clock, metrics, request } = setup();
+    request(10);
+    request(40);
+    request(20, 503, 'error');
+    clock.advance(1000);
+    request(1000, 504, 'timeout');
+    request(0); // a zero latency (a bug upstream) is floored at 1 µs, never −∞
+    const a = await metrics.aggregate(range(T0, T0 + 2000));
+    const logs = [Math.log(10), Math.log(40), Math.log(0.001)];
+    expect(a.logLatency?.n).toBe(3);
+    expect(a.logLatency?.sum).toBeCloseTo(
+      logs.reduce((s, l) => s + l, 0),
+      12,
+    );
+    expect(a.logLatency?.sumSq).toBeCloseTo(
+      logs.reduce((s, l) => s + l * l, 0),
+      12,
+    );
+    const first = await metrics.aggregate(range(T0, T0 + 1000));
+    expect(first.logLatency).toEqual({
+      n: 2,
+      sum: Math.log(10) + Math.log(40),
+      sumSq: Math.log(10) ** 2 + Math.log(40) ** 2,
+    });
+    const [w1, w2] = await metrics.series(range(T0, T0 + 2000));
+    expect((w1?.logLatency?.n ?? 0) + (w2?.logLatency?.n ?? 0)).toBe(3);
+    expect((await metrics.aggregate(range(T0 + 5000, T0 + 6000))).logLatency).toEqual({
+      n: 0,
+      sum: 0,
+      sumSq: 0,
+    });
+  });
+
   it('keeps ranges half-open and per revision', async () => {
     const { clock, metrics, request } = setup();
     request(5);

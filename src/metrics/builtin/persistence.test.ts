@@ -148,6 +148,8 @@ describe('BuiltinMetrics minute persistence', () => {
       total: 180,
       above: 60,
     });
+    // Stored minutes keep no log-latency moments: unknown, never zero.
+    expect(a.logLatency).toBeNull();
     // Stored minutes come back whole in a series.
     expect((await metrics.series(range(T0 + 1000, T0 + 2 * MIN))).map((w) => [w.from, w.to])).toEqual([
       [T0, T0 + MIN],

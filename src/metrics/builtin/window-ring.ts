@@ -8,6 +8,7 @@ import type { RequestOutcome } from '../observer.js';
 import { newLatencySketch } from './sketch.js';
 
 const EMPTY = -1;
+const MIN_LOG_LATENCY_MS = 0.001;
 
 export class WindowRing {
   readonly capacity: number;
@@ -24,6 +25,10 @@ export class WindowRing {
   readonly cpuCores: Float64Array;
   readonly rssBytes: Float64Array;
   readonly sketches: (DDSketch | null)[];
+  /** Successful requests and Σ ln(latency ms), Σ ln² over them: the log-scale comparison's input. */
+  readonly logCount: Float64Array;
+  readonly logSum: Float64Array;
+  readonly logSumSq: Float64Array;
   /** Newest second written, or -Infinity before the first write. */
   latest = -Infinity;
   /** Requests started and not yet ended: belongs to the revision, not to any one window. */
@@ -41,6 +46,9 @@ export class WindowRing {
     this.cpuCores = new Float64Array(capacity).fill(Number.NaN);
     this.rssBytes = new Float64Array(capacity).fill(Number.NaN);
     this.sketches = new Array<DDSketch | null>(capacity).fill(null);
+    this.logCount = new Float64Array(capacity);
+    this.logSum = new Float64Array(capacity);
+    this.logSumSq = new Float64Array(capacity);
   }
 
   /** Slot of `second`, or -1 when the ring does not hold it (never written, or overwritten). */
@@ -64,6 +72,9 @@ export class WindowRing {
       this.cpuCores[i] = Number.NaN;
       this.rssBytes[i] = Number.NaN;
       this.sketches[i] = null;
+      this.logCount[i] = 0;
+      this.logSum[i] = 0;
+      this.logSumSq[i] = 0;
     }
     if (second > this.latest) this.latest = second;
     return i;
@@ -83,7 +94,8 @@ export class WindowRing {
     if (this.inflight > 0) this.inflight--;
     this.active[i] = 1;
     this.requests[i]!++;
-    if (outcome !== 'ok' || status >= 500) this.errors[i]!++;
+    const failed = outcome !== 'ok' || status >= 500;
+    if (failed) this.errors[i]!++;
     if (outcome === 'timeout') this.timeouts[i]!++;
     else if (outcome === 'reset') this.resets[i]!++;
     let sketch = this.sketches[i];
@@ -93,7 +105,15 @@ export class WindowRing {
     }
     // A NaN or infinite latency would corrupt the sketch's bins; it can only come from a bug
     // upstream, and the request still counts.
-    sketch.accept(Number.isFinite(latencyMs) && latencyMs > 0 ? latencyMs : 0);
+    const latency = Number.isFinite(latencyMs) && latencyMs > 0 ? latencyMs : 0;
+    sketch.accept(latency);
+    if (!failed) {
+      // Floored at 1 µs so that a zero latency (a bug upstream) cannot put −∞ into the sums.
+      const l = Math.log(Math.max(latency, MIN_LOG_LATENCY_MS));
+      this.logCount[i]!++;
+      this.logSum[i]! += l;
+      this.logSumSq[i]! += l * l;
+    }
   }
 
   sampled(second: number, cpuCores: number | null, rssBytes: number | null): void {

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { ServiceConfig } from '../config/types.js';
+import { ManualClock } from '../core/clock.js';
+import { BuiltinMetrics } from '../metrics/builtin/builtin-metrics.js';
+import type { ServiceTrack } from './core/types.js';
+import { observeTrack } from './observe.js';
+import type { PredictionSource } from './predicted/source.js';
+
+const T0 = 1_700_000_040_000;
+
+const service = {
+  name: 'cart',
+  stable: 'v1',
+  resources: { replicas: 1, concurrency: 4, cpu: 0.5 },
+  limits: { errorRate: 0.05 },
+} as unknown as ServiceConfig;
+
+const track = { service: 'cart', canary: 'v2', appliedWeight: 1000 } as unknown as ServiceTrack;
+const noPrediction: PredictionSource = { predict: () => Promise.resolve(null) };
+
+describe('observeTrack', () => {
+  it('passes the log-latency moments on, and the stable’s of the window before', async () => {
+    const clock = new ManualClock(T0);
+    const metrics = new BuiltinMetrics({ clock });
+    const request = (revision: string, latencyMs: number, status = 200): void => {
+      metrics.requestStarted('cart', revision);
+      metrics.requestEnded('cart', revision, latencyMs, status, status >= 500 ? 'error' : 'ok');
+    };
+    request('v1', 20);
+    clock.advance(1000);
+    request('v1', 10);
+    request('v1', 40);
+    request('v2', 30);
+    request('v2', 90, 503);
+    clock.advance(1000);
+    const sources = { provider: metrics, crashLooping: () => false };
+    const o = await observeTrack(sources, noPrediction, service, track, 'v1', T0 + 1000, T0 + 2000);
+    expect(o.canary?.requests).toBe(2);
+    expect(o.canary?.logLatency).toEqual({ n: 1, sum: Math.log(30), sumSq: Math.log(30) ** 2 });
+    expect(o.stable?.logLatency?.n).toBe(2);
+    expect(o.stable?.logLatency?.sum).toBeCloseTo(Math.log(400), 12);
+    expect(o.stable?.logLatencyBefore).toEqual({ n: 1, sum: Math.log(20), sumSq: Math.log(20) ** 2 });
+  });
+});
