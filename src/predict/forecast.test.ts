@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfiguration } from '../config/index.js';
 import type { ApplicationConfig } from '../config/types.js';
+import type { ServiceProfile } from '../sim/profile.js';
 import { fixedCanaryProvider } from '../testing/fixed-metrics.js';
 import { ObservedForecaster } from './forecast.js';
 
@@ -58,6 +59,40 @@ describe('ObservedForecaster', () => {
     expect(forecast?.risk ?? 0).toBeLessThanOrEqual(0.1);
     const tooSoon = await new ObservedForecaster(app, steady).forecast(request(app, 'v2', 0, 4));
     expect(tooSoon?.detail ?? '').not.toMatch(/CPU per request/);
+  });
+
+  it('adopts a sandbox measurement the canary confirms, and ignores one it contradicts', async () => {
+    const app = await shop();
+    const sandbox = (revision: string, cpuMs: number): ServiceProfile => ({
+      service: 'cart',
+      revision,
+      serviceTime: { kind: 'lognormal', medianMs: cpuMs, sigma: 0.3 },
+      serviceTimeMs: { p50: cpuMs, p95: cpuMs * 1.6, p99: cpuMs * 2, mean: cpuMs * 1.05 },
+      errorProbability: 0,
+      cpuMsPerRequest: cpuMs,
+      memoryGrowthMbPer1k: 0,
+      requests: 200,
+      source: 'sandbox',
+    });
+    // At 1 request/s the idle allowance makes the canary's own range too wide to speak…
+    const noisy = fixedCanaryProvider({ rate: 50, share: 0.02, cpuMs: 6.7 });
+    const alone = new ObservedForecaster(app, noisy);
+    expect((await alone.forecast(request(app, 'v3', 0, 12)))?.detail ?? '').not.toMatch(/CPU/);
+    // …but it confirms the sandbox's 6.5 ms, which then decides: saturation at 100%.
+    const informed = new ObservedForecaster(app, noisy);
+    informed.remember([sandbox('v3', 6.5)]);
+    const forecast = await informed.forecast(request(app, 'v3', 0, 12));
+    expect(forecast?.risk).toBeGreaterThan(0.5);
+    expect(forecast?.breachTier).toBe(100);
+    expect(forecast?.detail).toMatch(
+      /costs 6\.5 ms of CPU per request \(measured before the rollout, confirmed/,
+    );
+    // A sandbox figure the canary contradicts (8.9 ms where it shows ~2 ms) is not used.
+    const contradicted = new ObservedForecaster(app, provider(50, 0.25, 1.7));
+    contradicted.remember([sandbox('v2', 8.9)]);
+    const healthy = await contradicted.forecast(request(app, 'v2', 1, 10));
+    expect(healthy?.risk).toBe(0);
+    expect(healthy?.detail).not.toMatch(/measured before/);
   });
 
   it('says nothing while the idle allowance dominates (a healthy canary at a tiny tier) or too few requests', async () => {

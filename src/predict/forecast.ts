@@ -2,6 +2,7 @@ import type { ApplicationConfig } from '../config/types.js';
 import type { Forecast, Forecaster, ForecastRequest } from '../controller/predicted/source.js';
 import type { MetricsProvider } from '../metrics/provider.js';
 import type { SimModel } from '../sim/model.js';
+import type { ServiceProfile } from '../sim/profile.js';
 import { simulate } from '../sim/simulate.js';
 import { lognormalFrom } from './profiles.js';
 import { PEAK_FACTOR } from './scenarios.js';
@@ -22,6 +23,8 @@ export interface ForecastOptions {
   readonly seeds?: readonly number[];
 }
 
+/** Relative uncertainty kept around a confirmed prior. */
+const PRIOR_TOLERANCE = 0.1;
 /** Seconds of the current tier before a CPU forecast. */
 const MIN_WINDOWS = 5;
 /** Share of the busiest seconds left out of the CPU estimate. */
@@ -48,11 +51,24 @@ export class ObservedForecaster implements Forecaster {
   private readonly app: ApplicationConfig;
   private readonly provider: MetricsProvider;
   private readonly options: Required<ForecastOptions>;
+  /** CPU ms per request measured before the rollout, by `service\u0000revision`. */
+  private readonly priors = new Map<string, number>();
 
   constructor(app: ApplicationConfig, provider: MetricsProvider, options: ForecastOptions = {}) {
     this.app = app;
     this.provider = provider;
     this.options = { ...DEFAULTS, ...options };
+  }
+
+  /**
+   * Remembers what a prediction measured of revisions (their sandbox profiles), so that a canary's
+   * forecast can adopt the precise figure once the canary's own observations confirm it.
+   */
+  remember(profiles: readonly ServiceProfile[]): void {
+    for (const p of profiles) {
+      if (p.source === 'sandbox' && p.cpuMsPerRequest > 0)
+        this.priors.set(`${p.service}\u0000${p.revision}`, p.cpuMsPerRequest);
+    }
   }
 
   async forecast(request: ForecastRequest): Promise<Forecast | null> {
@@ -78,11 +94,19 @@ export class ObservedForecaster implements Forecaster {
     const cpuLimit = service.limits.cpu;
     const cpuCores = await this.steadyCpu(service.name, canary, from, to);
     if (cpuLimit !== undefined && cpuCores !== null && cpuCores > 0 && capacity > 0) {
-      const high = (cpuCores * seconds * 1000) / c.requests;
-      const low =
+      const observedHigh = (cpuCores * seconds * 1000) / c.requests;
+      const observedLow =
         (Math.max(0, cpuCores - this.options.idleCoresPerReplica * replicas) * seconds * 1000) / c.requests;
+      const prior = this.priors.get(`${service.name}\u0000${canary}`);
+      // A measurement from before the rollout (the sandbox), precise because it ran at a higher rate
+      // with idle work subtracted, is adopted once the canary's own range confirms it: the
+      // observation is what decides, the prior only sharpens it.
+      const confirmed =
+        prior !== undefined && observedLow > 0 && prior >= observedLow && prior <= observedHigh;
+      const low = confirmed ? prior * (1 - PRIOR_TOLERANCE) : observedLow;
+      const high = confirmed ? prior * (1 + PRIOR_TOLERANCE) : observedHigh;
       // The idle allowance must not dominate: at a tiny tier the range says nothing, so no forecast.
-      const informative = high > 0 && high - low <= high / 2;
+      const informative = confirmed || (high > 0 && high - low <= high / 2);
       const mid = (low + high) / 2;
       const utilisation = (tier: number, cpuMs: number, multiple: number): number =>
         ((tier / 100) * serviceRate * multiple * cpuMs) / 1000 / capacity;
@@ -95,12 +119,15 @@ export class ObservedForecaster implements Forecaster {
       }
       const tier = later.find((t) => utilisation(t, mid, 1) > cpuLimit) ?? null;
       const at = tier ?? top;
+      const evidence = confirmed
+        ? `${service.name} ${canary} costs ${prior.toFixed(1)} ms of CPU per request (measured before the rollout, confirmed by the canary's ${observedLow.toFixed(1)}–${observedHigh.toFixed(1)} ms at the ${current}% tier)`
+        : `${service.name} ${canary} used ${low.toFixed(1)}–${high.toFixed(1)} ms of CPU per request at the ${current}% tier`;
       if (informative)
         findings.push({
           risk,
           tier,
           detail:
-            `${service.name} ${canary} used ${low.toFixed(1)}–${high.toFixed(1)} ms of CPU per request at the ${current}% tier: ` +
+            `${evidence}: ` +
             `${pct(utilisation(at, mid, 1))} of its CPU allocation at the ${at}% tier under nominal load (limit ${pct(cpuLimit)})` +
             (utilisation(at, mid, 1) >= 1 ? ', where its CPU saturates' : ''),
         });

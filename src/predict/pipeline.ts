@@ -14,6 +14,9 @@ import { MIN_HISTORY_MINUTES } from './workload.js';
 import type { PredictOptions } from './predict.js';
 import type { SimulationResult } from './types.js';
 
+/** Fewest sandbox requests behind a profile the simulation uses. */
+export const MIN_PROFILE_REQUESTS = 20;
+
 export interface PipelineOptions extends Omit<PredictOptions, 'profiles' | 'history'> {
   /** Measure the changed revisions in a sandbox first (default true). */
   readonly sandbox?: boolean;
@@ -78,8 +81,15 @@ export async function predictPipeline(
         ...(options.sandboxSeconds === undefined ? {} : { maxSeconds: options.sandboxSeconds }),
         onProgress: (message: string) => say(`sandbox: ${message}`),
       });
-      profiles = profiled.profiles;
       notes.push(...profiled.notes);
+      // A profile from a handful of requests is noise, not a measurement: leave it out and say so.
+      profiles = profiled.profiles.filter((p) => {
+        if (p.requests >= MIN_PROFILE_REQUESTS) return true;
+        notes.push(
+          `${p.service} ${p.revision}: only ${p.requests} requests in the sandbox, profile not used`,
+        );
+        return false;
+      });
     } else {
       notes.push('sandbox skipped: revisions without stored history use assumed profiles');
     }

@@ -29,7 +29,7 @@ describe('augur demo --once --json', () => {
     expect(slow).toMatchObject({ release: 'cart-v3', outcome: 'rolled-back', tierReached: 5 });
     expect(slow?.prediction?.breachTier).toBe(100);
     expect(slow?.prediction?.riskScore).toBeGreaterThan(0.5);
-    expect(slow?.reason).toMatch(/cart v3 used .* ms of CPU per request at the 5% tier/);
+    expect(slow?.reason).toMatch(/cart v3 (used|costs) .* ms of CPU per request.*at the 5% tier/);
     expect(slow?.reason).toMatch(/predicted breach at the 100% tier/);
     expect(bad).toMatchObject({ release: 'cart-bad', outcome: 'rolled-back', tierReached: 5 });
     expect(bad?.timeToDecisionMs).toBeGreaterThan(0);

@@ -93,12 +93,13 @@ export const demo: Command = {
     }
     const app = freshDemoState(loaded.value.application);
     const serving = await serve(app, ctx.io, { quiet: true });
+    const forecaster = new ObservedForecaster(app, serving.plane.provider);
     const controller = new RolloutController({
       store: serving.plane.store,
       plane: serving.plane,
       analysis: (release) => sequentialAnalysis(app, release),
       prediction: new StableBaselineSource(serving.plane.provider),
-      forecaster: new ObservedForecaster(app, serving.plane.provider),
+      forecaster,
       clock: systemClock,
       onEvent: (event: ReleaseEvent) => {
         const line = releaseEventLine(event);
@@ -139,7 +140,14 @@ export const demo: Command = {
         );
         const prediction = flag(ctx, 'no-predict')
           ? null
-          : await predictForDemo({ ...loaded.value, application: app }, spec, rate, ctx.signal, say);
+          : await predictForDemo(
+              { ...loaded.value, application: app },
+              spec,
+              rate,
+              ctx.signal,
+              say,
+              forecaster,
+            );
         if (ctx.signal.aborted) break;
         const started = Date.now();
         await controller.submit(spec);
@@ -234,6 +242,7 @@ async function predictForDemo(
   rate: number,
   signal: AbortSignal,
   say: (text: string) => void,
+  forecaster: ObservedForecaster,
 ): Promise<DemoReleaseSummary['prediction']> {
   try {
     const { result } = await predictPipeline(config, spec, {
@@ -245,6 +254,8 @@ async function predictForDemo(
       say: (line) => say(`         ${line}\n`),
     });
     say(`  predict ${describe(result, spec.risk).split('\n').slice(0, 3).join('\n  ')}\n`);
+    // The rollout's forecasts may adopt these measurements once the canary confirms them.
+    forecaster.remember(result.provenance.profiles);
     return { riskScore: result.riskScore, breachTier: result.breachTier, summary: result.summary };
   } catch (error) {
     if (!signal.aborted) say(`  predict failed: ${(error as Error).message}\n`);
