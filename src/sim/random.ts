@@ -1,44 +1,5 @@
-import type { Random } from '../core/random.js';
-
 /**
- * The project's generator, core/random.ts's SeededRandom (xoshiro128** seeded by splitmix32), with
- * its state in a Uint32Array: the same seed gives exactly the same numbers (random.test.ts checks
- * it), but updating the state allocates nothing. SeededRandom keeps its state in number fields,
- * which V8 stores as boxed doubles once they exceed 2³⁰, so each draw allocates; here a draw
- * costs a few nanoseconds, and the engine makes two or more per event.
+ * The simulation's generator is the project's: core/random.ts's SeededRandom, whose state lives in
+ * a Uint32Array so that a draw allocates nothing (the engine makes two or more per event).
  */
-export class SimRandom implements Random {
-  private readonly s = new Uint32Array(4);
-
-  constructor(seed: number) {
-    let state = seed >>> 0;
-    for (let i = 0; i < 4; i++) {
-      state = (state + 0x9e3779b9) >>> 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
-    }
-  }
-
-  /** Uniform 32-bit integer, as SeededRandom.nextUint32. */
-  nextUint32(): number {
-    const s = this.s;
-    const a = s[0] as number;
-    const b = s[1] as number;
-    const c = (s[2] as number) ^ a;
-    const d = (s[3] as number) ^ b;
-    const m = Math.imul(b, 5);
-    const result = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    s[1] = b ^ c;
-    s[0] = a ^ d;
-    s[2] = c ^ (b << 9);
-    s[3] = (d << 11) | (d >>> 21);
-    return result;
-  }
-
-  /** Uniform in [0, 1), as SeededRandom.next. */
-  next(): number {
-    return this.nextUint32() * 2.3283064365386963e-10; // × 2⁻³², exactly / 2³²
-  }
-}
+export { SeededRandom as SimRandom } from '../core/random.js';

@@ -1,4 +1,4 @@
-import { FastSeededRandom } from './fast-random.js';
+import { SeededRandom } from '../../core/random.js';
 import { MEDIAN_MS, RATE } from './scenario.js';
 import type { StreamSpec } from './scenario.js';
 
@@ -18,14 +18,14 @@ export interface Second {
 }
 
 export class RequestStream {
-  private readonly random: FastSeededRandom;
+  private readonly random: SeededRandom;
   private readonly spec: StreamSpec;
   private readonly mu = Math.log(MEDIAN_MS);
   private spare: number | null = null;
   readonly second: Second;
 
   constructor(seed: number, spec: StreamSpec) {
-    this.random = new FastSeededRandom(seed);
+    this.random = new SeededRandom(seed);
     this.spec = spec;
     this.second = {
       n: RATE,
