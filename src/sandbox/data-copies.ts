@@ -2,7 +2,8 @@
  * Copies of the data files the sandbox's processes would write, so that they never touch the
  * production files. What is copied (see docs/sandbox.md):
  *
- * 1. `dataFiles[service][VAR] = path`: the file is copied and VAR points the service at the copy
+ * 1. The service's declared `data` files and `dataFiles[service][VAR] = path`: the file is copied
+ *    and VAR points the service at the copy
  *    (a file that does not exist yet gets a fresh path in the sandbox).
  * 2. The SQLite file of every mitigation backup of the release (`backup: { sqlite: path }`).
  * 3. Any existing file an environment variable of a sandbox service names: in any revision's `env`
@@ -141,7 +142,8 @@ export function planDataCopies(input: DataPlanInput): DataPlan {
       }
       own.set(revision.name, named);
     }
-    const given = input.dataFiles?.[service] ?? {};
+    // The service's declared data files (`data` in the Application), then what the caller adds.
+    const given: Record<string, string> = { ...config.data, ...input.dataFiles?.[service] };
     for (const revision of Object.values(config.revisions)) {
       // A revision's own value wins over what another revision or the environment says; dataFiles
       // over everything.

@@ -5,9 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfiguration } from '../../src/config/index.js';
@@ -106,8 +107,9 @@ describe('profileRelease on the shop', () => {
     }
     // No sample in any store: the requests that reach cart were recorded through frontend.
     expect(result.notes.join('\n')).toMatch(/cart: replayed \d+ requests recorded through the entrypoint/);
+    // Copied when it exists; on a fresh checkout (no demo run yet) a fresh file in the sandbox.
     expect(result.notes.join('\n')).toMatch(
-      /orders\.db \(given in dataFiles\) copied to .* for payments ORDERS_DB/,
+      /orders\.db \(given in dataFiles\) (copied to|does not exist; fresh file at) .* for payments ORDERS_DB/,
     );
     expect(progress.some((m) => m.startsWith('cart at 80 req/s per revision'))).toBe(true);
     // The production orders were never written.
@@ -153,10 +155,35 @@ describe('profileRelease on the shop', () => {
   });
 
   it('refuses, before any request, when a process holds production data no copy covers', async () => {
-    // payments writes examples/shop/data/orders.db by default, a path no variable names: without
-    // dataFiles the sandbox cannot give it a copy, sees the file open for writing, and stops.
+    // payments writes examples/shop/data/orders.db by default, a path no variable names once the
+    // application's `data` declaration is taken away: the sandbox cannot give it a copy, sees the
+    // file open for writing, and stops. The guard cannot undo what a process writes as it starts,
+    // so on a fresh checkout the file is first made as any run of the shop leaves it (WAL, the
+    // orders table: payments then opens it without writing) and "unchanged" stays checkable.
+    if (!existsSync(ORDERS_DB)) {
+      mkdirSync(dirname(ORDERS_DB), { recursive: true });
+      const db = new Database(ORDERS_DB);
+      db.pragma('journal_mode = WAL');
+      db.exec(`CREATE TABLE IF NOT EXISTS orders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL UNIQUE, user_key TEXT,
+        amount_cents INTEGER NOT NULL, version TEXT NOT NULL, created_at INTEGER NOT NULL,
+        checksum TEXT NOT NULL)`);
+      db.close();
+    }
     const orders = fingerprint(ORDERS_DB);
-    const result = await profileRelease(config, release, { tmpDir: tmp, paths: { cart: '/cart/checkout' } });
+    const payments = config.application.services['payments'];
+    if (payments === undefined) throw new Error('no payments');
+    const undeclared: DeploymentConfiguration = {
+      ...config,
+      application: {
+        ...config.application,
+        services: { ...config.application.services, payments: { ...payments, data: {} } },
+      },
+    };
+    const result = await profileRelease(undeclared, release, {
+      tmpDir: tmp,
+      paths: { cart: '/cart/checkout' },
+    });
     expect(result.profiles).toEqual([]);
     expect(result.steps).toEqual([]);
     expect(result.refused).toMatch(
