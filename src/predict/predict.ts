@@ -5,7 +5,15 @@ import type { ServiceProfile } from '../sim/profile.js';
 import type { MetricMinute } from '../store/store.js';
 import { changedServices, buildModel } from './build-model.js';
 import { failurePoints } from './failure-points.js';
-import { breachesOf, limitOf, metricsOf, MIN_REQUESTS_RANGE, overLimit, valueOf } from './judge.js';
+import {
+  breachesOf,
+  limitOf,
+  metricsOf,
+  MIN_REQUESTS_RANGE,
+  overLimit,
+  revisionStats,
+  valueOf,
+} from './judge.js';
 import { profileLookup, profilesFromHistory } from './profiles.js';
 import type { Scenario, ScenarioFamily } from './scenarios.js';
 import { buildScenarios, DEFAULT_WEIGHTS } from './scenarios.js';
@@ -175,22 +183,19 @@ export async function predictRelease(
 
   // A run of the release breaches when some limit is over at a tier that is not over at the
   // baseline of the same scenario and seed (common random numbers): the harm is the release's.
+  const releaseBreaches = (scenario: string, seed: number, share: number): boolean => {
+    const r = run(scenario, seed, share);
+    if (r === undefined) return false;
+    const baselineRun = run(scenario, seed, 0);
+    const baseline = baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun);
+    return [...breachesOf(app, r)].some((b) => !baseline.has(stableKey(b, app)));
+  };
   const scenarioSummaries: ScenarioSummary[] = [];
   let risk = 0;
-  let breachTier: number | null = null;
   for (const scenario of scenarios) {
-    let breached = 0;
-    for (const seed of seeds) {
-      const baselineRun = run(scenario.name, seed, 0);
-      const baseline = baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun);
-      let any = false;
-      for (const tier of release.tiers) {
-        const r = run(scenario.name, seed, tier / 100);
-        if (r === undefined) continue;
-        if ([...breachesOf(app, r)].some((b) => !baseline.has(stableKey(b, app)))) any = true;
-      }
-      if (any) breached++;
-    }
+    const breached = seeds.filter((seed) =>
+      release.tiers.some((tier) => releaseBreaches(scenario.name, seed, tier / 100)),
+    ).length;
     const probability = breached / seeds.length;
     risk += scenario.weight * probability;
     scenarioSummaries.push({
@@ -201,34 +206,23 @@ export async function predictRelease(
       description: scenario.description,
     });
   }
-  if (nominal !== undefined) {
-    for (const tier of release.tiers) {
-      let count = 0;
-      for (const seed of seeds) {
-        const baselineRun = run(nominal.name, seed, 0);
-        const baseline = baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun);
-        const r = run(nominal.name, seed, tier / 100);
-        if (r !== undefined && [...breachesOf(app, r)].some((b) => !baseline.has(stableKey(b, app)))) count++;
-      }
-      if (count * 2 >= seeds.length && count > 0) {
-        breachTier = tier;
-        break;
-      }
-    }
-  }
+  const breachTier =
+    nominal === undefined
+      ? null
+      : (release.tiers.find((tier) => {
+          const count = seeds.filter((seed) => releaseBreaches(nominal.name, seed, tier / 100)).length;
+          return count > 0 && count * 2 >= seeds.length;
+        }) ?? null);
 
   const utilisation: UtilisationCurve[] = subjects.map((subject) => ({
     service: subject.service,
     revision: subject.revision,
     points: SWEEP.flatMap((m) => {
       const r = runs.get(`sweep|${m}`);
-      const s = r === undefined ? null : metricsOf(r, subject.service, subject.revision);
-      const stats = r?.services
-        .find((x) => x.service === subject.service)
-        ?.revisions.find((x) => x.revision === subject.revision);
-      return s === null || stats === undefined
+      const stats = r === undefined ? null : revisionStats(r, subject.service, subject.revision);
+      return stats === null
         ? []
-        : [{ loadMultiple: m, cpu: s.cpuUtilisation, slots: stats.slotUtilisation }];
+        : [{ loadMultiple: m, cpu: stats.cpuUtilisation, slots: stats.slotUtilisation }];
     }),
   }));
 

@@ -1,6 +1,7 @@
 import type { ApplicationConfig } from '../config/types.js';
 import type { ServiceTimeDistribution } from '../sim/model.js';
 import type { ServiceProfile } from '../sim/profile.js';
+import { median } from '../stats/index.js';
 import type { MetricMinute } from '../store/store.js';
 
 /** z of the 95th percentile of a standard normal. */
@@ -10,9 +11,9 @@ const MIN_OWN_MS = 0.05;
 
 /** A log-normal with the given median and 95th percentile (σ from their ratio). */
 export function lognormalFrom(p50: number, p95: number): ServiceTimeDistribution {
-  const median = Math.max(MIN_OWN_MS, p50);
-  const sigma = p95 > median ? Math.min(3, Math.log(p95 / median) / Z95) : 0.1;
-  return { kind: 'lognormal', medianMs: median, sigma };
+  const medianMs = Math.max(MIN_OWN_MS, p50);
+  const sigma = p95 > medianMs ? Math.min(3, Math.log(p95 / medianMs) / Z95) : 0.1;
+  return { kind: 'lognormal', medianMs, sigma };
 }
 
 /** Summary of a log-normal, for reports. */
@@ -78,13 +79,6 @@ function totals(rows: readonly MetricMinute[], replicas: number): Totals {
   return t;
 }
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 /**
  * Profiles of every revision that stored history has seen with at least `minRequests` requests.
  * Own service time is the revision's latency minus what its calls add (the callees' latency times
@@ -143,7 +137,7 @@ export function profilesFromHistory(
       serviceTime,
       serviceTimeMs: lognormalSummary(ownP50, sigma),
       errorProbability: t.errors / t.requests,
-      cpuMsPerRequest: median(t.cpuPerRequest) ?? 1,
+      cpuMsPerRequest: t.cpuPerRequest.length > 0 ? median(t.cpuPerRequest) : 1,
       memoryGrowthMbPer1k: 0,
       requests: t.requests,
       source: 'production',

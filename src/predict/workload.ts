@@ -1,4 +1,5 @@
 import type { ApplicationConfig } from '../config/types.js';
+import { median } from '../stats/index.js';
 import type { MetricMinute } from '../store/store.js';
 
 /**
@@ -115,11 +116,4 @@ function hourlyShape(minutes: readonly { minute: number; entry: number }[], mean
     const n = counts[h] ?? 0;
     return n > 0 && mean > 0 ? s / n / mean : 1;
   });
-}
-
-function median(sorted: readonly number[]): number {
-  const n = sorted.length;
-  if (n === 0) return 0;
-  const mid = Math.floor(n / 2);
-  return n % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
