@@ -87,6 +87,14 @@ describe('ObservedForecaster', () => {
     expect(forecast?.detail).toMatch(
       /costs 6\.5 ms of CPU per request \(measured before the rollout, confirmed/,
     );
+    // Within the limit at nominal load but not at peak: the breach is still placed at its tier.
+    const nearLimit = new ObservedForecaster(app, fixedCanaryProvider({ rate: 50, share: 0.05, cpuMs: 4.5 }));
+    nearLimit.remember([sandbox('v3', 4.5)]);
+    const peakOnly = await nearLimit.forecast(request(app, 'v3', 0, 12));
+    expect(peakOnly?.risk).toBeGreaterThan(0);
+    expect(peakOnly?.risk).toBeLessThan(0.5);
+    expect(peakOnly?.breachTier).toBe(100);
+    expect(peakOnly?.detail).toMatch(/at peak × 1\.2 \(limit 85%\)/);
     // A sandbox figure the canary contradicts (8.9 ms where it shows ~2 ms) is not used.
     const contradicted = new ObservedForecaster(app, provider(50, 0.25, 1.7));
     contradicted.remember([sandbox('v2', 8.9)]);

@@ -110,14 +110,17 @@ export class ObservedForecaster implements Forecaster {
       const mid = (low + high) / 2;
       const utilisation = (tier: number, cpuMs: number, multiple: number): number =>
         ((tier / 100) * serviceRate * multiple * cpuMs) / 1000 / capacity;
+      // Breach probability at a later tier: the scenario-weighted share of the CPU range over the limit.
+      const riskAt = (tier: number): number =>
+        scenarios.reduce((sum, scenario) => {
+          const threshold = (cpuLimit * capacity * 1000) / ((tier / 100) * serviceRate * scenario.multiple);
+          return sum + scenario.weight * shareAbove(low, high, threshold);
+        }, 0);
       const top = Math.max(...later);
-      let risk = 0;
-      for (const scenario of scenarios) {
-        // The CPU per request at which the largest later tier reaches the limit.
-        const threshold = (cpuLimit * capacity * 1000) / ((top / 100) * serviceRate * scenario.multiple);
-        risk += scenario.weight * shareAbove(low, high, threshold);
-      }
-      const tier = later.find((t) => utilisation(t, mid, 1) > cpuLimit) ?? null;
+      const risk = riskAt(top);
+      // Utilisation grows with the tier, so does the risk: the breach is placed at the first later
+      // tier that carries at least half of it.
+      const tier = later.find((t) => risk > 0 && riskAt(t) >= risk / 2) ?? null;
       const at = tier ?? top;
       const evidence = confirmed
         ? `${service.name} ${canary} costs ${prior.toFixed(1)} ms of CPU per request (measured before the rollout, confirmed by the canary's ${observedLow.toFixed(1)}–${observedHigh.toFixed(1)} ms at the ${current}% tier)`
@@ -128,7 +131,8 @@ export class ObservedForecaster implements Forecaster {
           tier,
           detail:
             `${evidence}: ` +
-            `${pct(utilisation(at, mid, 1))} of its CPU allocation at the ${at}% tier under nominal load (limit ${pct(cpuLimit)})` +
+            `${pct(utilisation(at, mid, 1))} of its CPU allocation at the ${at}% tier under nominal load, ` +
+            `${pct(utilisation(at, mid, PEAK_FACTOR))} at peak × ${PEAK_FACTOR} (limit ${pct(cpuLimit)})` +
             (utilisation(at, mid, 1) >= 1 ? ', where its CPU saturates' : ''),
         });
     }

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
 import { augur, Background, freePort, hit, processesOf } from './helpers.js';
@@ -149,6 +150,12 @@ describe('augur server, tokens and the remote CLI (real processes)', () => {
   it('submits a release, follows its events, and ends when an operator promotes it', async () => {
     const run = new Background(['rollout', paths.app, ...remote(operator)]);
     await run.waitFor(/echo v2: tier 10%/);
+    // The tier starts before the router confirms its weight: send the requests once it has.
+    for (let i = 0; i < 30; i++) {
+      const view = await augur(['status', 'echo-v2', ...remote(viewer)]);
+      if (/\(10%\)\s+10%\s/.test(view.stdout)) break;
+      await sleep(100);
+    }
     const served = await hit(
       paths.port,
       Array.from({ length: 200 }, (_, i) => `user-${i}`),
