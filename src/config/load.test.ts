@@ -74,6 +74,7 @@ describe('a valid application and release', () => {
         monitoring: { intervalMs: 10_000, warningIntervalMs: 1_000 },
         risk: { low: 0.1, high: 0.5 },
         alpha: 0.01,
+        tolerance: { latencyIncrease: 0 },
         mitigations: [
           {
             name: 'restore-orders-db',
@@ -268,6 +269,7 @@ const cases: [string, string[], string[]][] = [
       'invalid/numbers.yaml:29:24 spec.bake.minRequests not_integer',
       'invalid/numbers.yaml:37:17 spec.risk.high out_of_range',
       'invalid/numbers.yaml:38:10 spec.alpha out_of_range',
+      'invalid/numbers.yaml:39:33 spec.tolerance.latencyIncrease out_of_range',
     ],
   ],
   [

@@ -95,6 +95,7 @@ export function resolveRelease(doc: ReleaseDocument, source: string): ReleaseCon
     },
     risk: spec.risk,
     alpha: spec.alpha,
+    tolerance: spec.tolerance,
     mitigations: spec.mitigations.map(resolveMitigation),
     source,
   };

@@ -102,6 +102,12 @@ export interface ReleaseConfig {
   readonly monitoring: { readonly intervalMs: number; readonly warningIntervalMs: number };
   readonly risk: { readonly low: number; readonly high: number };
   readonly alpha: number;
+  /**
+   * Slowdown against the stable revision the release accepts: the latency regression test counts
+   * only a canary slower than (1 + latencyIncrease) × the stable. Absent (releases recorded before
+   * it existed) or 0: any slowdown counts.
+   */
+  readonly tolerance?: { readonly latencyIncrease: number };
   readonly mitigations: readonly MitigationConfig[];
   readonly source: string;
 }

@@ -11,7 +11,7 @@ import type { Step } from './core/release.js';
 import { createRelease, DEFAULT_SETTINGS, isTerminal, nextIntervalMs, releasePhase } from './core/release.js';
 import type { ControllerSettings } from './core/release.js';
 import { tick } from './core/tick.js';
-import type { ReleasePhase, ReleaseState } from './core/types.js';
+import type { PriorRisk, ReleasePhase, ReleaseState } from './core/types.js';
 import { observeTrack } from './observe.js';
 import type { Forecaster, PredictionSource } from './predicted/source.js';
 
@@ -66,7 +66,11 @@ export class RolloutController {
     this.options = options;
   }
 
-  async submit(spec: ReleaseConfig): Promise<ReleaseState> {
+  /**
+   * Starts a release. `prior` is what a prediction made before the rollout said of it: its risk
+   * holds each tier until the canary's own figures lower it (it never rolls back on its own).
+   */
+  async submit(spec: ReleaseConfig, prior: PriorRisk | null = null): Promise<ReleaseState> {
     const existing = await this.options.store.getRelease(spec.name);
     if (existing !== null) {
       throw new AugurError(
@@ -81,6 +85,7 @@ export class RolloutController {
       this.options.analysis(spec),
       this.options.clock.now(),
       this.settings,
+      prior,
     );
     const running = this.track(spec, step.state);
     await this.commit(running, step, true);
@@ -212,16 +217,10 @@ export class RolloutController {
       if (to - from < 1000) continue;
       const stable = this.options.plane.stableOf(track.service);
       observations.push(
-        await observeTrack(
-          this.options.plane,
-          this.options.prediction,
-          service,
-          track,
-          stable,
-          from,
-          to,
-          this.options.forecaster,
-        ),
+        await observeTrack(this.options.plane, this.options.prediction, service, track, stable, from, to, {
+          ...(this.options.forecaster === undefined ? {} : { forecaster: this.options.forecaster }),
+          latencyIncrease: running.spec.tolerance?.latencyIncrease ?? 0,
+        }),
       );
     }
     const partial = await this.currentSecond(running.state, to, now);

@@ -41,4 +41,32 @@ describe('observeTrack', () => {
     expect(o.stable?.logLatency?.sum).toBeCloseTo(Math.log(400), 12);
     expect(o.stable?.logLatencyBefore).toEqual({ n: 1, sum: Math.log(20), sumSq: Math.log(20) ** 2 });
   });
+
+  it('counts the canary against the stable’s median scaled by the tolerated increase', async () => {
+    const clock = new ManualClock(T0);
+    const metrics = new BuiltinMetrics({ clock });
+    const request = (revision: string, latencyMs: number): void => {
+      metrics.requestStarted('cart', revision);
+      metrics.requestEnded('cart', revision, latencyMs, 200, 'ok');
+    };
+    for (const ms of [18, 20, 22]) request('v1', ms);
+    clock.advance(1000);
+    for (const ms of [19, 21]) request('v1', ms);
+    for (const ms of [25, 45, 70]) request('v2', ms);
+    clock.advance(1000);
+    const sources = { provider: metrics, crashLooping: () => false };
+    const window = [T0 + 1000, T0 + 2000] as const;
+    const strict = await observeTrack(sources, noPrediction, service, track, 'v1', ...window);
+    const tolerant = await observeTrack(sources, noPrediction, service, track, 'v1', ...window, {
+      latencyIncrease: 1,
+    });
+    const median = strict.latencySplit?.thresholdMs ?? Number.NaN;
+    expect(median).toBeGreaterThan(18);
+    expect(median).toBeLessThan(22);
+    expect(strict.latencySplit?.canaryAbove).toBe(3);
+    // Twice the median (≈ 40 ms) plus the margin: only 45 and 70 ms count.
+    expect(tolerant.latencySplit?.canaryThresholdMs).toBeCloseTo(2 * median + 1, 6);
+    expect(tolerant.latencySplit?.canaryAbove).toBe(2);
+    expect(tolerant.latencySplit?.stableAbove).toBe(strict.latencySplit?.stableAbove);
+  });
 });

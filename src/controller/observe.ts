@@ -23,8 +23,9 @@ export async function observeTrack(
   stable: string,
   from: number,
   to: number,
-  forecaster?: Forecaster,
+  options: { readonly forecaster?: Forecaster; readonly latencyIncrease?: number } = {},
 ): Promise<Observation> {
+  const { forecaster, latencyIncrease = 0 } = options;
   const base = {
     service: track.service,
     from,
@@ -63,6 +64,7 @@ export async function observeTrack(
       stable,
       from,
       to,
+      latencyIncrease,
     );
     const stableBefore = await logLatencyBefore(sources.provider, service, stable, from, to);
     const forecast = await forecastTrack(forecaster, service, track, stable, to);
@@ -135,7 +137,7 @@ async function logLatencyBefore(
 /**
  * The stable's requests slower than its median latency over the window before this one (a
  * threshold fixed before the window, so it cannot favour either revision: docs/statistics.md), and
- * the canary's slower than that plus LATENCY_MARGIN_MS.
+ * the canary's slower than that times 1 + the tolerated increase, plus LATENCY_MARGIN_MS.
  * Null when there is no such median or the provider cannot say: the latency comparison then skips
  * this window, and the other tests go on (no evidence either way, never evidence of health).
  */
@@ -146,6 +148,7 @@ async function sharedThresholdSplit(
   stable: string,
   from: number,
   to: number,
+  latencyIncrease: number,
 ): Promise<NonNullable<Observation['latencySplit']> | null> {
   try {
     const thresholdMs = await provider.quantile({
@@ -158,11 +161,18 @@ async function sharedThresholdSplit(
     if (thresholdMs === null) return null;
     const query = { service: service.name, from, to };
     // With a sketch both thresholds round to bucket edges; the canary's is never the lower one.
+    const canaryThresholdMs = thresholdMs * (1 + latencyIncrease) + LATENCY_MARGIN_MS;
     const [c, s] = await Promise.all([
-      provider.exceedances({ ...query, revision: canary, thresholdMs: thresholdMs + LATENCY_MARGIN_MS }),
+      provider.exceedances({ ...query, revision: canary, thresholdMs: canaryThresholdMs }),
       provider.exceedances({ ...query, revision: stable, thresholdMs }),
     ]);
-    return { thresholdMs, marginMs: LATENCY_MARGIN_MS, canaryAbove: c.above, stableAbove: s.above };
+    return {
+      thresholdMs,
+      marginMs: LATENCY_MARGIN_MS,
+      canaryThresholdMs,
+      canaryAbove: c.above,
+      stableAbove: s.above,
+    };
   } catch {
     return null;
   }

@@ -35,7 +35,7 @@ const profiles = [
   profile('payments', 'v1', 1.5, 1.2),
   profile('cart', 'v1', 2.7, 2.7),
   profile('cart', 'v2', 1.7, 1.7),
-  profile('cart', 'v3', 6.7, 6.7),
+  profile('cart', 'v3', 6, 6),
 ];
 
 const options = { profiles, defaultRatePerSec: 50, seeds: 2, durationSec: 40 } as const;
@@ -49,15 +49,16 @@ describe('predictRelease', () => {
     expect(result.riskScore).toBeGreaterThan(release.risk.high);
     const saturation = result.failurePoints.find((p) => p.kind === 'cpu-saturation' && p.service === 'cart');
     expect(saturation).toMatchObject({ revision: 'v3', tier: 100, scenario: 'nominal' });
-    // 50 req/s × 6.7 ms over 2 × 0.15 cores = 1.12 of the allocation: saturates at 1 / 1.12 ≈ 0.9×.
-    expect(saturation?.loadMultiple).toBeGreaterThan(0.8);
-    expect(saturation?.loadMultiple).toBeLessThan(1);
+    // 50 req/s × 6 ms over 2 × 0.12 cores = 1.25 of the allocation: saturates at 1 / 1.25 = 0.8×.
+    expect(saturation?.loadMultiple).toBeGreaterThan(0.7);
+    expect(saturation?.loadMultiple).toBeLessThan(0.9);
     expect(result.summary).toMatch(/cart v3 .*100% tier/);
     const cpu = result.ranges.find(
       (r) => r.service === 'cart' && r.metric === 'cpuUtilisation' && r.tier === 50,
     );
+    // At 50%: 0.63 of the allocation nominally; the 90% range reaches the peak and spike scenarios.
     expect(cpu?.low).toBeGreaterThan(0.45);
-    expect(cpu?.high).toBeLessThan(0.85);
+    expect(cpu?.high).toBeLessThan(1);
     expect(result.provenance.history).toBeNull();
     expect(result.provenance.profiles.find((p) => p.service === 'cart' && p.revision === 'v3')?.source).toBe(
       'sandbox',

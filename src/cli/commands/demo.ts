@@ -150,7 +150,12 @@ export const demo: Command = {
             );
         if (ctx.signal.aborted) break;
         const started = Date.now();
-        await controller.submit(spec);
+        await controller.submit(
+          spec,
+          prediction === null
+            ? null
+            : { value: prediction.riskScore, breachTier: prediction.breachTier, detail: prediction.summary },
+        );
         const outcome = await Promise.race([controller.wait(spec.name), aborted(ctx.signal)]);
         if (outcome === 'interrupted') break;
         const state = controller.state(spec.name);

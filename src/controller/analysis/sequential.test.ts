@@ -63,10 +63,11 @@ function simulate(
   canary: { errors: number; slow: number },
   rps = 100,
   latency?: { ratio: number; sigma: number },
+  spec: ReleaseConfig = release,
 ): { phase: ReleasePhase; tier: number; state: ReleaseState } {
-  const analysis = sequentialAnalysis(app, release);
+  const analysis = sequentialAnalysis(app, spec);
   let now = 0;
-  let state = settle(createRelease(release, app, analysis, now), now);
+  let state = settle(createRelease(spec, app, analysis, now), now);
   for (let i = 0; i < 2_000 && releasePhase(state) === 'running'; i++) {
     const from = now;
     now += 10_000;
@@ -156,6 +157,29 @@ describe('sequential analysis through the decision core', () => {
     expect(caught.length).toBeGreaterThan(95);
     expect(caught.filter((r) => r.tier <= 5).length / caught.length).toBeGreaterThan(0.9);
     expect(caught.every((r) => latencyRegressed(r.state))).toBe(true);
+  }, 60_000);
+
+  it('tolerates the declared slowdown and still catches one beyond it', () => {
+    const random = new SeededRandom(23);
+    const tolerant = { ...release, tolerance: { latencyIncrease: 2 } };
+    const healthy = { errors: 0.005, slow: 0.002 };
+    // 2.4× the stable: a regression by default, accepted with "up to 3×".
+    const within = Array.from({ length: 100 }, () =>
+      simulate(random, healthy, 100, { ratio: 2.4, sigma: 0.5 }, tolerant),
+    );
+    expect(within.filter((r) => latencyRegressed(r.state)).length).toBeLessThanOrEqual(2);
+    expect(within.filter((r) => r.phase === 'promoted').length).toBeGreaterThan(95);
+    const strict = Array.from({ length: 20 }, () =>
+      simulate(random, healthy, 100, { ratio: 2.4, sigma: 0.5 }),
+    );
+    expect(strict.every((r) => r.phase === 'rolled-back' && latencyRegressed(r.state))).toBe(true);
+    // 4× the stable: beyond what the release accepts.
+    const beyond = Array.from({ length: 50 }, () =>
+      simulate(random, healthy, 100, { ratio: 4, sigma: 0.5 }, tolerant),
+    );
+    expect(
+      beyond.filter((r) => r.phase === 'rolled-back' && latencyRegressed(r.state)).length,
+    ).toBeGreaterThan(47);
   }, 60_000);
 
   it('compares latency on the log scale when the metrics have moments, else on the split', () => {

@@ -43,13 +43,15 @@ export const RED_TESTS = [
 const ERROR_REGRESSION_TOLERANCE = 1;
 /**
  * The latency comparison on the log scale tolerates a canary this much slower than the stable,
- * relatively or absolutely (at the stable's geometric-mean latency), whichever is larger: the null
- * is "canary ≤ stable × (1 + max(δ, a / g))". The absolute part is for sub-millisecond services,
- * whose canary at a tenth of the load answers ~0.2 ms later (a process less busy wakes up more
- * slowly): no regression, but a large relative one. At 50 ms it tolerates 0.5%.
+ * relatively (the release's `tolerance.latencyIncrease`, default 0) or absolutely (at the stable's
+ * geometric-mean latency), whichever is larger: the null is "canary ≤ stable × (1 + max(δ, a / g))".
+ * The absolute part is for sub-millisecond services, whose canary at a tenth of the load answers
+ * ~0.2 ms later (a process less busy wakes up more slowly): no regression, but a large relative one.
+ * At 50 ms it tolerates 0.5%.
  */
-export const LATENCY_RELATIVE_TOLERANCE = 0;
 export const LATENCY_ABSOLUTE_TOLERANCE_MS = 0.25;
+/** The "not worse" side's margin over the tolerated ratio: 10% slower than that is "worse". */
+const LATENCY_NOT_WORSE_MARGIN = 1.1;
 /** "p99 ≤ L" is "P(latency > L) ≤ 1%". */
 const LATENCY_TAIL = 0.01;
 /** CPU windows: the canary breaches when more than this share of its windows run above the limit. */
@@ -95,6 +97,7 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
   );
   const alphaOf = (service: string, test: (typeof RED_TESTS)[number]): number =>
     split[service]?.[test] ?? release.alpha / (services.length * RED_TESTS.length);
+  const latencyIncrease = release.tolerance?.latencyIncrease ?? 0;
   return {
     initial(service: string): TrackTests {
       const limits = app.services[service]?.limits ?? {};
@@ -163,6 +166,7 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         state.latencyRegression ?? null,
         o,
         alphaOf(o.service, 'latency-regression'),
+        latencyIncrease,
       );
 
       const breaches: Finding[] = [];
@@ -248,6 +252,7 @@ function updateLatencyRegression(
   state: LatencyRegression | null,
   o: Observation,
   alpha: number,
+  latencyIncrease: number,
 ): LatencyRegression | null {
   if (o.canary === null || o.stable === null) return state;
   const canary = o.canary.logLatency ?? null;
@@ -257,8 +262,9 @@ function updateLatencyRegression(
     if (canary !== null && stable !== null) {
       const fresh = initialLogShiftTest({
         alpha,
-        relativeTolerance: LATENCY_RELATIVE_TOLERANCE,
+        relativeTolerance: latencyIncrease,
         absoluteTolerance: LATENCY_ABSOLUTE_TOLERANCE_MS,
+        margin: (1 + latencyIncrease) * LATENCY_NOT_WORSE_MARGIN,
       });
       const before = o.stable.logLatencyBefore ?? null;
       current = before === null ? fresh : seedLogShiftTest(fresh, before);
@@ -307,9 +313,19 @@ function latencyFinding(state: LatencyRegression | null, o: Observation): Findin
   if (verdict.status !== 'worse') return null;
   return {
     test: 'latency-regression',
-    message: `latency regresses against the stable revision (${pct(state.canaryEvents / Math.max(1, state.canaryRequests))} of canary requests slower than the stable's median by more than ${o.latencySplit?.marginMs ?? 0} ms, against ${pct(state.stableEvents / Math.max(1, state.stableRequests))} of the stable's slower than it)`,
+    message: `latency regresses against the stable revision (${pct(state.canaryEvents / Math.max(1, state.canaryRequests))} of canary requests slower than ${splitThreshold(o)}, against ${pct(state.stableEvents / Math.max(1, state.stableRequests))} of the stable's slower than its median)`,
     evidence: Math.exp(verdict.logEWorse),
   };
+}
+
+/** The canary's threshold in the split comparison, said the way it was computed. */
+function splitThreshold(o: Observation): string {
+  const split = o.latencySplit;
+  if (split === null || split === undefined) return "the stable's median";
+  const plain = split.thresholdMs + split.marginMs;
+  const canary = split.canaryThresholdMs ?? plain;
+  const scaled = canary > plain + 1e-9 ? ' times the tolerated increase' : '';
+  return `${canary.toFixed(2)} ms (the stable's median${scaled} plus ${split.marginMs} ms)`;
 }
 
 /**

@@ -215,6 +215,42 @@ describe('rollout decision core', () => {
     expect(red.state.tracks[0]?.reason).toMatch(/predicted/);
   });
 
+  it('holds a tier on a high prior risk until the canary lowers it; never rolls back on the prior alone', () => {
+    const prior = { value: 0.88, breachTier: 100, detail: 'cart v2 saturates its CPU at the 100% tier' };
+    let { state } = settle(createRelease(release(), app, scripted, 0, undefined, prior), 0);
+    expect(state.tracks[0]?.risk).toMatchObject({ value: 0.88, source: 'prediction' });
+    // Baked, no alarm, no re-prediction yet: the prior holds the tier, once said.
+    const decisions: string[] = [];
+    for (let now = 10_000; now <= 40_000; now += 10_000) {
+      const step = tick(state, [obs('cart', 100, now - 10_000)], scripted, now);
+      decisions.push(...step.events.filter((e) => e.type === 'decision').map((e) => e.message));
+      state = settle(step, now).state;
+    }
+    expect(state.tracks[0]?.phase).toBe('progressing');
+    expect(state.tracks[0]?.tierIndex).toBe(0);
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatch(
+      /HOLD cart v2: holding at tier 1%: risk 88\.0% predicted before the rollout/,
+    );
+    // The canary's figures say 2%: the tier advances and the hold's reason is gone.
+    state = settle(tick(state, [obs('cart', 100, 40_000, window(40), 0.02)], scripted, 50_000), 50_000).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+    expect(state.tracks[0]?.reason).toBeNull();
+    expect(state.tracks[0]?.risk).toMatchObject({ value: 0.02, source: 'rollout' });
+  });
+
+  it('does not gate the last tier on risk: nothing is left to predict there', () => {
+    const prior = { value: 0.3, breachTier: null, detail: null };
+    let { state } = settle(
+      createRelease({ ...release(), tiers: [100] }, app, scripted, 0, undefined, prior),
+      0,
+    );
+    for (let now = 10_000; now <= 30_000 && releasePhase(state) === 'running'; now += 10_000) {
+      state = settle(tick(state, [obs('cart', 10_000, now - 10_000)], scripted, now), now).state;
+    }
+    expect(releasePhase(state)).toBe('promoted');
+  });
+
   it('names the forecast failure point and its tier when the re-predicted risk rolls back', () => {
     const { state } = settle(createRelease(release(), app, scripted, 0), 0);
     const forecast = { breachTier: 100, detail: 'cart v2 needs 112% of its CPU allocation at the 100% tier' };

@@ -59,14 +59,17 @@ export interface Observation {
   /**
    * The table the latency comparison with the stable needs: the stable's requests slower than a
    * threshold fixed before the window (the stable's median of the previous window), and the
-   * canary's slower than that threshold plus `marginMs` — so the comparison asks "is the canary
-   * slower by more than the margin", and sub-millisecond differences (a process at a tenth of the
-   * load wakes up more slowly) are no regression. Absent or null: no threshold for this window,
-   * and the comparison skips it.
+   * canary's slower than `canaryThresholdMs` = that threshold × (1 + the release's tolerated
+   * increase) plus `marginMs` — so the comparison asks "is the canary slower by more than it
+   * tolerates", and sub-millisecond differences (a process at a tenth of the load wakes up more
+   * slowly) are no regression. Absent or null: no threshold for this window, and the comparison
+   * skips it.
    */
   readonly latencySplit?: {
     readonly thresholdMs: number;
     readonly marginMs: number;
+    /** Absent in observations recorded before tolerances existed: threshold + margin. */
+    readonly canaryThresholdMs?: number;
     readonly canaryAbove: number;
     readonly stableAbove: number;
   } | null;

@@ -2,7 +2,7 @@ import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { percentToBasisPoints } from '../../config/types.js';
 import type { Action, ReleaseEvent, ReleaseEventType } from './events.js';
 import type { Analysis } from './observation.js';
-import type { ReleasePhase, ReleaseState, ServiceTrack, Signal } from './types.js';
+import type { PriorRisk, ReleasePhase, ReleaseState, ServiceTrack, Signal } from './types.js';
 import { TERMINAL_PHASES } from './types.js';
 
 /** The result of every transition: the new state, the events to store, then the actions to apply. */
@@ -73,6 +73,7 @@ export function createRelease(
   analysis: Analysis,
   now: number,
   settings: ControllerSettings = DEFAULT_SETTINGS,
+  prior: PriorRisk | null = null,
 ): Step {
   const tracks: ServiceTrack[] = release.changes.map((change) => ({
     service: change.service,
@@ -99,6 +100,7 @@ export function createRelease(
     analysis: analysis.initial(change.service),
     lastTickAt: null,
     observedUntil: null,
+    risk: prior === null ? null : { ...prior, source: 'prediction' as const },
   }));
   const initial: ReleaseState = {
     release: release.name,
@@ -122,6 +124,7 @@ export function createRelease(
   t.event('release-started', null, `release ${release.name} of ${app.name} started`, null, {
     changes: release.changes.map((c) => `${c.service} ${c.revision}`),
     tiers: release.tiers,
+    ...(prior === null ? {} : { predictedRisk: prior.value, predictedBreachTier: prior.breachTier }),
   });
   for (const track of t.state.tracks) startTier(t, track, 0);
   return t.done();

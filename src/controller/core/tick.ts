@@ -86,7 +86,12 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
   const risk = observation.risk;
   if (risk !== null) {
     const forecast = observation.forecast ?? null;
-    track.risk = { value: risk, breachTier: forecast?.breachTier ?? null, detail: forecast?.detail ?? null };
+    track.risk = {
+      value: risk,
+      breachTier: forecast?.breachTier ?? null,
+      detail: forecast?.detail ?? null,
+      source: 'rollout',
+    };
   }
   // A predicted breach at a later tier leads the reasons: it names the failure point.
   const predicted =
@@ -151,10 +156,25 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     tier.startedAt !== null &&
     now - tier.startedAt >= tier.bake.minDurationMs &&
     tier.requests >= tier.bake.minRequests;
-  const confidentRisk = risk === null || risk <= state.risk.low;
+  // The latest risk — this window's re-prediction, else the last one, else the prediction made
+  // before the rollout — must be low to go on: a high prediction not yet confirmed or refuted by
+  // the canary's own figures holds the tier (it never rolls back on its own). At the last tier
+  // nothing is left to predict: the limit tests decide.
+  const latestRisk = risk ?? track.risk?.value ?? null;
+  const lastTier = track.tierIndex >= track.tiers.length - 1;
+  const confidentRisk = lastTier || latestRisk === null || latestRisk <= state.risk.low;
   // Small tiers exist to cap the harm while evidence accumulates: they advance on bake and no
   // alarm. Before the canary takes all traffic, every limit test must be confident it is within.
   const certify = track.tierIndex >= track.tiers.length - 2;
+  if (baked && !confidentRisk) {
+    if (track.reason === null) {
+      const from = track.risk?.source === 'prediction' ? 'predicted before the rollout' : 're-predicted';
+      track.reason = `${RISK_HOLD} ${tier.share}%: risk ${percent(latestRisk ?? 0)} ${from} is above ${percent(state.risk.low)}, until the canary's figures lower it`;
+      decide(t, track, 'HOLD', track.reason, []);
+    }
+    return;
+  }
+  if (track.reason?.startsWith(RISK_HOLD) === true) track.reason = null;
   if (baked && confidentRisk && (!certify || result.withinLimits)) {
     decide(
       t,
@@ -232,6 +252,12 @@ function hardGuards(o: Observation): Finding[] {
     });
   }
   return found;
+}
+
+const RISK_HOLD = 'holding at tier';
+
+function percent(share: number): string {
+  return `${(100 * share).toFixed(1)}%`;
 }
 
 function decide(

@@ -53,14 +53,24 @@ export interface ServiceTrack {
   /** End of the last window analysed: the next window starts here, so none is counted twice. */
   observedUntil: number | null;
   /**
-   * The latest risk figure (re-prediction of the later tiers) and its failure point, for people;
-   * absent in states stored before it existed.
+   * The latest risk figure and its failure point: the prediction's before the rollout (`source`
+   * 'prediction'), then each re-prediction of the later tiers from the canary's figures ('rollout').
+   * A tier advances only while it is ≤ `risk.low` (the last tier excepted: nothing is left to
+   * predict there). Absent in states stored before it existed.
    */
   risk?: {
     readonly value: number;
     readonly breachTier: number | null;
     readonly detail: string | null;
+    readonly source?: 'prediction' | 'rollout';
   } | null;
+}
+
+/** What a prediction made before the rollout said of the release, for each changed service. */
+export interface PriorRisk {
+  readonly value: number;
+  readonly breachTier: number | null;
+  readonly detail: string | null;
 }
 
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';
