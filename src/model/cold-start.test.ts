@@ -7,12 +7,18 @@ describe('cold start', () => {
     expect(rangeSource(0)).toBe('simulation-widened');
     expect(rangeSource(8)).toBe('simulation-widened');
     expect(rangeSource(9)).toBe('simulation-conformal');
-    expect(rangeSource(999)).toBe('simulation-conformal');
-    expect(rangeSource(1_000)).toBe('learned');
+    expect(rangeSource(499)).toBe('simulation-conformal');
+    expect(rangeSource(500)).toBe('learned');
+    expect(rangeSource(999, { learnedFrom: 1_000 })).toBe('simulation-conformal');
     expect(rangeSource(19, { alpha: 0.05 })).toBe('simulation-conformal');
     expect(coldStartInterval({ low: 10, high: 20 }, [1, 2])).toEqual({
       interval: { low: 5, high: 25 },
       source: 'simulation-widened',
+    });
+    // A point prediction stays a point when stretched: the floor gives it a width.
+    expect(coldStartInterval({ low: 0, high: 0 }, [], { minHalfWidth: Math.LN2 }).interval).toEqual({
+      low: -Math.LN2,
+      high: Math.LN2,
     });
   });
 

@@ -5,6 +5,8 @@ import type {
   ReleaseConfig,
   ServiceConfig,
 } from '../config/types.js';
+import { CalibratedRanges } from '../calibration/model-set.js';
+import { loadRanges } from '../calibration/service.js';
 import { profileRelease } from '../sandbox/index.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import { openStore } from '../store/open.js';
@@ -25,6 +27,8 @@ export interface PipelineOptions extends Omit<PredictOptions, 'profiles' | 'hist
   /** How much stored history to read, back from now (ms). Default 7 days. */
   readonly historyMs?: number;
   readonly now?: number;
+  /** Record the risk score in the store, to track its calibration (default true). */
+  readonly record?: boolean;
   /** Progress lines for people. */
   readonly say?: (line: string) => void;
 }
@@ -93,7 +97,30 @@ export async function predictPipeline(
     } else {
       notes.push('sandbox skipped: revisions without stored history use assumed profiles');
     }
-    const result = await predictRelease(app, release, { ...options, profiles, history });
+    const calibration = store === null ? new CalibratedRanges(null) : await loadRanges(store);
+    const set = calibration.set;
+    notes.push(
+      set === null
+        ? `ranges: simulation only, widened by the cold-start rule (no trained model yet; docs/model.md)`
+        : `ranges: the simulation corrected by model ${set.id} (trained on ${set.rows} production windows)`,
+    );
+    const result = await predictRelease(app, release, {
+      ...options,
+      profiles,
+      history,
+      calibration,
+      now: options.now ?? Date.now(),
+    });
+    if (store !== null && options.record !== false) {
+      // Kept to check later how well risk scores foretold outcomes (augur model status).
+      await store.savePrediction({
+        release: release.name,
+        predictedAt: options.now ?? Date.now(),
+        risk: result.riskScore,
+        breachTier: result.breachTier,
+        modelId: set?.id ?? null,
+      });
+    }
     for (const p of result.provenance.profiles) {
       if (p.source === 'configured')
         notes.push(`${p.service} ${p.revision}: no measurement, assumed 1 ms per request`);

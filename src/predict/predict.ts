@@ -3,7 +3,9 @@ import type { SimRunResult } from '../sim/model.js';
 import { runMonteCarlo } from '../sim/monte-carlo.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import type { MetricMinute } from '../store/store.js';
+import type { CalibratedRanges } from '../calibration/model-set.js';
 import { changedServices, buildModel } from './build-model.js';
+import { calibrateEntry } from './calibrate.js';
 import { failurePoints } from './failure-points.js';
 import {
   breachesOf,
@@ -44,6 +46,10 @@ export interface PredictOptions {
   readonly workers?: number;
   readonly onProgress?: (done: number, total: number) => void;
   readonly signal?: AbortSignal;
+  /** Turns the simulation's ranges into calibrated ones (the learned model or its cold start). */
+  readonly calibration?: CalibratedRanges;
+  /** When the prediction is made (epoch ms): the model's time-of-day features. Default 0. */
+  readonly now?: number;
 }
 
 /** Load multiples of the utilisation sweep (nominal scenario, 100% tier). */
@@ -167,7 +173,7 @@ export async function predictRelease(
           }
         }
         if (values.length === 0) continue;
-        ranges.push({
+        const entry: PredictedRangeEntry = {
           service: subject.service,
           revision: subject.revision,
           metric,
@@ -176,7 +182,29 @@ export async function predictRelease(
           high: weightedQuantile(values, 1 - lowQ),
           limit: limitOf(app, subject.service, metric),
           breachProbability: judgedWeight > 0 ? breachWeight / judgedWeight : 0,
-        });
+        };
+        const calibration = options.calibration;
+        const nominalRun = nominal === undefined ? undefined : run(nominal.name, seeds[0] ?? 1, share);
+        const stats =
+          nominalRun === undefined ? null : revisionStats(nominalRun, subject.service, subject.revision);
+        const service = app.services[subject.service];
+        if (calibration === undefined || stats === null || service === undefined || nominal === undefined) {
+          ranges.push(entry);
+          continue;
+        }
+        const changed = canaries.has(subject.service);
+        const rate = nominal.ratePerSec * (mix[subject.service] ?? 1) * (changed ? share : 1);
+        ranges.push(
+          calibrateEntry(entry, calibration, {
+            at: options.now ?? 0,
+            ratePerSec: rate,
+            replicas: service.resources.replicas,
+            concurrency: service.resources.concurrency,
+            cpuPerReplica: service.resources.cpu,
+            profile: profiles.lookup(subject.service, subject.revision),
+            stats,
+          }),
+        );
       }
     }
   }
@@ -240,7 +268,7 @@ export async function predictRelease(
     seeds,
     utilisation,
     breachTier,
-    modelVersion: MODEL_VERSION,
+    modelVersion: options.calibration?.set?.id ?? MODEL_VERSION,
     provenance: {
       profiles: used,
       history: workload.history,

@@ -26,6 +26,13 @@ export interface PredictedRangeEntry {
   readonly limit: number | null;
   /** Share of scenario-weighted runs in which the metric breached its limit at this tier. */
   readonly breachProbability: number;
+  /**
+   * Where the range comes from: the simulation corrected by the learned model ('learned'), or the
+   * simulation widened by the cold-start rule (docs/model.md). Absent: the simulation's own spread.
+   */
+  readonly source?: 'learned' | 'simulation-conformal' | 'simulation-widened';
+  /** The simulation's own range, before the model's correction (present with `source`). */
+  readonly simulated?: { readonly low: number; readonly high: number };
 }
 
 export type FailureKind =

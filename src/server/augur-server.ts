@@ -4,6 +4,8 @@ import type { ReleaseEvent } from '../controller/core/events.js';
 import type { ControllerSettings } from '../controller/core/release.js';
 import { StableBaselineSource } from '../controller/predicted/source.js';
 import { ObservedForecaster } from '../predict/forecast.js';
+import { WindowIngestor } from '../calibration/ingest.js';
+import { ModelService } from '../calibration/service.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -77,6 +79,7 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
 
   let controller: RolloutController | null = null;
   let api: ControlApi | null = null;
+  let models: ModelService | null = null;
   let localToken = '';
   const publish = options.publish ?? true;
   try {
@@ -93,6 +96,15 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
       });
     }
     const resumed = controller === null ? [] : await controller.resume();
+    if (options.runReleases === true) {
+      // The prediction model learns from production all the time, not only during rollouts.
+      models = await ModelService.open({
+        store: plane.store,
+        clock,
+        ingestor: new WindowIngestor(plane.application, plane.provider),
+      });
+      models.start();
+    }
     api = new ControlApi({
       plane,
       controller,
@@ -142,12 +154,14 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
         if (stopped) return;
         stopped = true;
         if (publish) unpublishServer(app.stateDir);
+        await models?.stop();
         await running.api.close();
         await running.controller?.close();
         await plane.stop();
       },
     };
   } catch (error) {
+    await models?.stop();
     await api?.close();
     await controller?.close();
     await plane.stop();

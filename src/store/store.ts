@@ -105,6 +105,50 @@ export interface RequestSample {
   readonly recordedAt: number;
 }
 
+/**
+ * One training row of the prediction model (calibration/features.ts): a metrics window of a
+ * service × revision, the simulator's values for it, production's, and — when a model was
+ * current — the ranges it gave before the window was observed (so coverage is tracked over time).
+ */
+export interface StoredModelRow {
+  readonly service: string;
+  readonly revision: string;
+  readonly at: number;
+  readonly windowMs: number;
+  readonly requests: number;
+  readonly features: readonly number[];
+  readonly simulated: Readonly<Record<string, number | null>>;
+  readonly observed: Readonly<Record<string, number | null>>;
+  readonly modelId: string | null;
+  readonly ranges: Readonly<
+    Record<string, { readonly low: number; readonly high: number; readonly source: string }>
+  > | null;
+}
+
+export interface ModelRowQuery {
+  readonly from?: number;
+  readonly to?: number;
+  /** The newest this many (returned oldest first). */
+  readonly limit?: number;
+}
+
+/** A trained model version as stored: a summary for listings and the full body to load. */
+export interface StoredModelVersion {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly summary: unknown;
+  readonly body: unknown;
+}
+
+/** A risk score a prediction gave a release, kept to check the scores' calibration later. */
+export interface StoredPrediction {
+  readonly release: string;
+  readonly predictedAt: number;
+  readonly risk: number;
+  readonly breachTier: number | null;
+  readonly modelId: string | null;
+}
+
 /** How many request samples the store keeps per service by default: the newest. */
 export const REQUEST_SAMPLES_KEPT = 1000;
 
@@ -149,6 +193,18 @@ export interface Store {
   requestSamples(service: string, limit: number): Promise<RequestSample[]>;
 
   /** Schema version after migrations. */
+  saveModelRows(rows: readonly StoredModelRow[]): Promise<void>;
+  modelRows(query?: ModelRowQuery): Promise<StoredModelRow[]>;
+  countModelRows(since?: number): Promise<number>;
+  saveModelVersion(version: StoredModelVersion): Promise<void>;
+  /** Newest first; bodies only when asked (they are large). */
+  listModelVersions(withBodies?: boolean): Promise<StoredModelVersion[]>;
+  latestModelVersion(): Promise<StoredModelVersion | null>;
+  saveCalibrationState(metric: string, modelId: string, state: unknown, at: number): Promise<void>;
+  calibrationStates(): Promise<{ metric: string; modelId: string; state: unknown; updatedAt: number }[]>;
+  savePrediction(prediction: StoredPrediction): Promise<void>;
+  listPredictions(): Promise<StoredPrediction[]>;
+
   schemaVersion(): Promise<number>;
   close(): Promise<void>;
 }

@@ -7,6 +7,9 @@ import type { ReleaseEvent } from '../../controller/core/events.js';
 import type { ReleasePhase, ReleaseState } from '../../controller/core/types.js';
 import { StableBaselineSource } from '../../controller/predicted/source.js';
 import { ObservedForecaster } from '../../predict/forecast.js';
+import { WindowIngestor } from '../../calibration/ingest.js';
+import { summarizeModelSet } from '../../calibration/model-set.js';
+import { ModelService } from '../../calibration/service.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
 import type { ApplicationConfig, DeploymentConfiguration, ReleaseConfig } from '../../config/types.js';
@@ -26,6 +29,8 @@ import { addresses, serve } from '../serve.js';
 /** The package root: the demo runs the shop shipped with Augur, wherever it is started from. */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const RELEASES = ['cart-v2', 'cart-v3', 'cart-bad'];
+/** The demo's model rows: one per second of each revision's traffic, profiled on the 30 s before. */
+const DEMO_INGEST = { windowMs: 1_000, profileWindowMs: 30_000 } as const;
 /** How each demo release should end. */
 const EXPECTED: Readonly<Record<string, ReleasePhase>> = {
   'cart-v2': 'promoted',
@@ -94,6 +99,14 @@ export const demo: Command = {
     const app = freshDemoState(loaded.value.application);
     const serving = await serve(app, ctx.io, { quiet: true });
     const forecaster = new ObservedForecaster(app, serving.plane.provider);
+    // The prediction model learns from every second of the shop's traffic (docs/model.md).
+    const models = await ModelService.open({
+      store: serving.plane.store,
+      clock: systemClock,
+      ingestor: new WindowIngestor(app, serving.plane.provider, DEMO_INGEST),
+      say: (line) => say(`         ${line}\n`),
+    });
+    models.start();
     const controller = new RolloutController({
       store: serving.plane.store,
       plane: serving.plane,
@@ -168,11 +181,20 @@ export const demo: Command = {
         say('interrupted\n');
         return EXIT.interrupted;
       }
+      // A last training on everything the run recorded, so the model covers every metric it can.
+      await models.step();
+      const trained = (await models.trainNow()) ?? models.ranges().set;
+      const model = trained === null ? null : summarizeModelSet(trained);
+      say(
+        model === null
+          ? `model: not trained (${await serving.plane.store.countModelRows()} rows, fewer than it needs)\n`
+          : `model ${model.id}: trained on ${model.rows} windows; \`augur model status\` shows its calibration\n`,
+      );
       const expected =
         summaries.length === RELEASES.length && summaries.every((s) => EXPECTED[s.release] === s.outcome);
       if (json) {
         ctx.io.out(
-          `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, asExpected: expected }, null, 2)}\n`,
+          `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, model, asExpected: expected }, null, 2)}\n`,
         );
       } else {
         ctx.io.out('\nsummary\n');
@@ -191,6 +213,7 @@ export const demo: Command = {
     } finally {
       stopLoad.abort();
       ctx.signal.removeEventListener('abort', onAbort);
+      await models.stop();
       await controller.close();
       say('stopping the shop…\n');
       await serving.stop();
@@ -200,13 +223,27 @@ export const demo: Command = {
 
 /** The demo keeps its own state directory and starts it afresh (processes of a killed run are still stopped). */
 function freshDemoState(app: ApplicationConfig): ApplicationConfig {
-  const stateDir = join(app.stateDir, 'demo');
-  const lock = new StateLock(stateDir);
+  const demoApp = demoState(app);
+  const lock = new StateLock(demoApp.stateDir);
   lock.acquire();
   lock.release();
   for (const file of ['augur.db', 'augur.db-wal', 'augur.db-shm'])
-    rmSync(join(stateDir, file), { force: true });
+    rmSync(join(demoApp.stateDir, file), { force: true });
+  return demoApp;
+}
+
+function demoState(app: ApplicationConfig): ApplicationConfig {
+  const stateDir = join(app.stateDir, 'demo');
   return { ...app, stateDir, store: { url: `sqlite:${join(stateDir, 'augur.db')}` } };
+}
+
+/** The shop as the demo runs it, with the demo's state directory (what `augur model status` reads). */
+export async function demoApplication(): Promise<ApplicationConfig> {
+  const loaded = await loadConfiguration([join(packageRoot, 'examples', 'shop', 'augur.yaml')], {
+    cwd: packageRoot,
+  });
+  if (!loaded.ok) throw new Error(`the embedded shop does not load: ${formatIssues(loaded.error)}`);
+  return demoState(loaded.value.application);
 }
 
 async function summarize(

@@ -3,6 +3,7 @@ import { abort, pause, promote, resume, rollback } from './actions.js';
 import { demo } from './demo.js';
 import { load } from './load.js';
 import { metrics } from './metrics.js';
+import { model } from './model.js';
 import { predict } from './predict.js';
 import { rollout } from './rollout.js';
 import { server } from './server.js';
@@ -16,6 +17,7 @@ import { validate } from './validate.js';
 export const commands: readonly Command[] = [
   validate,
   predict,
+  model,
   up,
   server,
   token,

@@ -105,4 +105,45 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX request_samples_by_service ON request_samples (service, recorded_at, id);
     `,
   },
+  {
+    version: 5,
+    name: 'prediction model: training rows, versions, adaptive calibration state, predictions made',
+    sql: `
+      CREATE TABLE model_rows (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        service TEXT NOT NULL,
+        revision TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        window_ms INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        features_json TEXT NOT NULL,
+        simulated_json TEXT NOT NULL,
+        observed_json TEXT NOT NULL,
+        model_id TEXT,
+        ranges_json TEXT
+      );
+      CREATE INDEX model_rows_by_time ON model_rows (at, id);
+      CREATE TABLE model_versions (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        summary_json TEXT NOT NULL,
+        body_json TEXT NOT NULL
+      );
+      CREATE INDEX model_versions_by_time ON model_versions (created_at);
+      CREATE TABLE model_calibration (
+        metric TEXT PRIMARY KEY,
+        model_id TEXT NOT NULL,
+        state_json TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE predictions (
+        release TEXT NOT NULL,
+        predicted_at INTEGER NOT NULL,
+        risk REAL NOT NULL,
+        breach_tier REAL,
+        model_id TEXT,
+        PRIMARY KEY (release, predicted_at)
+      );
+    `,
+  },
 ];

@@ -12,6 +12,10 @@ import type {
   TokenRecord,
   TokenRole,
   TrafficRecord,
+  ModelRowQuery,
+  StoredModelRow,
+  StoredModelVersion,
+  StoredPrediction,
 } from '../store.js';
 import { REQUEST_SAMPLES_KEPT } from '../store.js';
 import { migrations } from './migrations.js';
@@ -87,6 +91,19 @@ interface SampleRow {
   headers_json: string;
   body: Buffer | null;
   recorded_at: number;
+}
+
+interface ModelRowRecord {
+  service: string;
+  revision: string;
+  at: number;
+  window_ms: number;
+  requests: number;
+  features_json: string;
+  simulated_json: string;
+  observed_json: string;
+  model_id: string | null;
+  ranges_json: string | null;
 }
 
 function tokenFromRow(r: TokenRow): TokenRecord {
@@ -441,6 +458,178 @@ export class SqliteStore implements Store {
         recordedAt: r.recorded_at,
       }));
     });
+  }
+
+  saveModelRows(rows: readonly StoredModelRow[]): Promise<void> {
+    return run(() => {
+      const insert = this.db.prepare(
+        `INSERT INTO model_rows (service, revision, at, window_ms, requests, features_json, simulated_json,
+           observed_json, model_id, ranges_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      this.db.transaction(() => {
+        for (const r of rows) {
+          insert.run(
+            r.service,
+            r.revision,
+            r.at,
+            r.windowMs,
+            r.requests,
+            JSON.stringify(r.features),
+            JSON.stringify(r.simulated),
+            JSON.stringify(r.observed),
+            r.modelId,
+            r.ranges === null ? null : JSON.stringify(r.ranges),
+          );
+        }
+      })();
+    });
+  }
+
+  modelRows(query: ModelRowQuery = {}): Promise<StoredModelRow[]> {
+    return run(() => {
+      const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
+      const rows = this.db
+        .prepare(`SELECT * FROM model_rows WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`)
+        .all(
+          query.from ?? Number.MIN_SAFE_INTEGER,
+          query.to ?? Number.MAX_SAFE_INTEGER,
+          limit,
+        ) as ModelRowRecord[];
+      return rows.reverse().map((r) => ({
+        service: r.service,
+        revision: r.revision,
+        at: r.at,
+        windowMs: r.window_ms,
+        requests: r.requests,
+        features: JSON.parse(r.features_json) as number[],
+        simulated: JSON.parse(r.simulated_json) as Record<string, number | null>,
+        observed: JSON.parse(r.observed_json) as Record<string, number | null>,
+        modelId: r.model_id,
+        ranges: r.ranges_json === null ? null : (JSON.parse(r.ranges_json) as StoredModelRow['ranges']),
+      }));
+    });
+  }
+
+  countModelRows(since?: number): Promise<number> {
+    return run(() => {
+      const row = this.db
+        .prepare('SELECT COUNT(*) AS n FROM model_rows WHERE at >= ?')
+        .get(since ?? Number.MIN_SAFE_INTEGER) as { n: number };
+      return row.n;
+    });
+  }
+
+  saveModelVersion(version: StoredModelVersion): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO model_versions (id, created_at, summary_json, body_json) VALUES (?, ?, ?, ?)
+           ON CONFLICT (id) DO NOTHING`,
+        )
+        .run(version.id, version.createdAt, JSON.stringify(version.summary), JSON.stringify(version.body));
+    });
+  }
+
+  listModelVersions(withBodies = false): Promise<StoredModelVersion[]> {
+    return run(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT id, created_at, summary_json${withBodies ? ', body_json' : ''} FROM model_versions
+           ORDER BY created_at DESC, rowid DESC`,
+        )
+        .all() as { id: string; created_at: number; summary_json: string; body_json?: string }[];
+      return rows.map((r) => ({
+        id: r.id,
+        createdAt: r.created_at,
+        summary: JSON.parse(r.summary_json) as unknown,
+        body: r.body_json === undefined ? null : (JSON.parse(r.body_json) as unknown),
+      }));
+    });
+  }
+
+  latestModelVersion(): Promise<StoredModelVersion | null> {
+    return run(() => {
+      const r = this.db
+        .prepare(
+          'SELECT id, created_at, summary_json, body_json FROM model_versions ORDER BY created_at DESC, rowid DESC LIMIT 1',
+        )
+        .get() as { id: string; created_at: number; summary_json: string; body_json: string } | undefined;
+      if (r === undefined) return null;
+      return {
+        id: r.id,
+        createdAt: r.created_at,
+        summary: JSON.parse(r.summary_json) as unknown,
+        body: JSON.parse(r.body_json) as unknown,
+      };
+    });
+  }
+
+  saveCalibrationState(metric: string, modelId: string, state: unknown, at: number): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO model_calibration (metric, model_id, state_json, updated_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (metric) DO UPDATE SET model_id = excluded.model_id, state_json = excluded.state_json,
+           updated_at = excluded.updated_at`,
+        )
+        .run(metric, modelId, JSON.stringify(state), at);
+    });
+  }
+
+  calibrationStates(): Promise<{ metric: string; modelId: string; state: unknown; updatedAt: number }[]> {
+    return run(() =>
+      (
+        this.db.prepare('SELECT * FROM model_calibration ORDER BY metric').all() as {
+          metric: string;
+          model_id: string;
+          state_json: string;
+          updated_at: number;
+        }[]
+      ).map((r) => ({
+        metric: r.metric,
+        modelId: r.model_id,
+        state: JSON.parse(r.state_json) as unknown,
+        updatedAt: r.updated_at,
+      })),
+    );
+  }
+
+  savePrediction(prediction: StoredPrediction): Promise<void> {
+    return run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO predictions (release, predicted_at, risk, breach_tier, model_id) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (release, predicted_at) DO UPDATE SET risk = excluded.risk,
+           breach_tier = excluded.breach_tier, model_id = excluded.model_id`,
+        )
+        .run(
+          prediction.release,
+          prediction.predictedAt,
+          prediction.risk,
+          prediction.breachTier,
+          prediction.modelId,
+        );
+    });
+  }
+
+  listPredictions(): Promise<StoredPrediction[]> {
+    return run(() =>
+      (
+        this.db.prepare('SELECT * FROM predictions ORDER BY predicted_at, release').all() as {
+          release: string;
+          predicted_at: number;
+          risk: number;
+          breach_tier: number | null;
+          model_id: string | null;
+        }[]
+      ).map((r) => ({
+        release: r.release,
+        predictedAt: r.predicted_at,
+        risk: r.risk,
+        breachTier: r.breach_tier,
+        modelId: r.model_id,
+      })),
+    );
   }
 
   close(): Promise<void> {

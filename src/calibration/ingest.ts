@@ -1,0 +1,151 @@
+import type { ApplicationConfig } from '../config/types.js';
+import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
+import { buildFeatures, type MetricValues, type ModelRow, type WindowProfile } from './features.js';
+import { simulateWindow } from './simulate-window.js';
+
+export interface IngestOptions {
+  /** Length of one row's window; default 10 s. */
+  readonly windowMs?: number;
+  /** How far back a revision's profile is measured, before the window; default 60 s. */
+  readonly profileWindowMs?: number;
+  /** Requests a window needs to become a row; default 5. */
+  readonly minWindowRequests?: number;
+  /** Requests the profile window needs; default 20. */
+  readonly minProfileRequests?: number;
+}
+
+const DEFAULTS: Required<IngestOptions> = {
+  windowMs: 10_000,
+  profileWindowMs: 60_000,
+  minWindowRequests: 5,
+  minProfileRequests: 20,
+};
+
+/**
+ * Turns metrics windows into training rows: for each service × revision that served requests in a
+ * window, the simulator's values at that window's load from the revision's profile measured just
+ * before it, beside what the window showed. Runs whether or not a release is rolling out.
+ */
+export class WindowIngestor {
+  private readonly app: ApplicationConfig;
+  private readonly provider: MetricsProvider;
+  private readonly options: Required<IngestOptions>;
+  private readonly firstSeen = new Map<string, number>();
+  private lastTo: number | null = null;
+
+  constructor(app: ApplicationConfig, provider: MetricsProvider, options: IngestOptions = {}) {
+    this.app = app;
+    this.provider = provider;
+    this.options = { ...DEFAULTS, ...options };
+  }
+
+  get windowMs(): number {
+    return this.options.windowMs;
+  }
+
+  /**
+   * Rows of every whole window that ended by `now` and was not read yet (at most the last few, so
+   * a long pause does not turn into a burst of work). Windows are aligned to `windowMs`.
+   */
+  async rows(now: number): Promise<ModelRow[]> {
+    const { windowMs } = this.options;
+    const end = Math.floor(now / windowMs) * windowMs;
+    const first = Math.max(this.lastTo ?? end - windowMs, end - 6 * windowMs);
+    const out: ModelRow[] = [];
+    for (let to = first + windowMs; to <= end; to += windowMs)
+      out.push(...(await this.window(to - windowMs, to)));
+    if (end > (this.lastTo ?? Number.NEGATIVE_INFINITY)) this.lastTo = end;
+    return out;
+  }
+
+  /** The rows of one window [from, to). */
+  async window(from: number, to: number): Promise<ModelRow[]> {
+    const out: ModelRow[] = [];
+    for (const service of Object.values(this.app.services)) {
+      for (const revision of Object.keys(service.revisions)) {
+        const range = { service: service.name, revision };
+        const now = await this.provider.aggregate({ ...range, from, to });
+        if (now.requests < this.options.minWindowRequests) continue;
+        const key = `${service.name}\u0000${revision}`;
+        if (!this.firstSeen.has(key)) this.firstSeen.set(key, from);
+        const before = await this.provider.aggregate({
+          ...range,
+          from: from - this.options.profileWindowMs,
+          to: from,
+        });
+        const profile = profileOf(before, this.options.minProfileRequests);
+        if (profile === null) continue;
+        const seconds = (to - from) / 1000;
+        const ratePerSec = now.requests / seconds;
+        const load = {
+          ratePerSec,
+          replicas: service.resources.replicas,
+          concurrency: service.resources.concurrency,
+          cpuPerReplica: service.resources.cpu,
+          timeoutMs: service.policies.timeoutMs,
+          errorProbability: before.errorRate ?? 0,
+        };
+        const simulated = simulateWindow(load, profile, seedOf(key, from));
+        const features = buildFeatures({
+          at: from,
+          ratePerSec,
+          replicas: load.replicas,
+          concurrency: load.concurrency,
+          cpuPerReplica: load.cpuPerReplica,
+          profile,
+          simulated,
+          revisionAgeHours: (from - (this.firstSeen.get(key) ?? from)) / 3_600_000,
+        });
+        out.push({
+          service: service.name,
+          revision,
+          at: from,
+          windowMs: to - from,
+          requests: now.requests,
+          features,
+          simulated: {
+            latencyP50Ms: simulated.latencyP50Ms,
+            latencyP95Ms: simulated.latencyP95Ms,
+            latencyP99Ms: simulated.latencyP99Ms,
+            errorRate: simulated.errorRate,
+            cpuCores: profile.cpuMsPerRequest > 0 ? simulated.cpuCores : null,
+          },
+          observed: observedOf(now),
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** A revision's profile from the window before: null without enough requests or latency. */
+function profileOf(before: WindowAggregate, minRequests: number): WindowProfile | null {
+  const { p50, p95 } = before.latency;
+  if (before.requests < minRequests || p50 === null || p95 === null) return null;
+  const seconds = (before.to - before.from) / 1000;
+  const cpuMsPerRequest =
+    before.cpuCores === null || before.requests === 0
+      ? 0
+      : (before.cpuCores * seconds * 1000) / before.requests;
+  return { p50Ms: p50, p95Ms: p95, cpuMsPerRequest };
+}
+
+function observedOf(w: WindowAggregate): MetricValues {
+  return {
+    latencyP50Ms: w.latency.p50,
+    latencyP95Ms: w.latency.p95,
+    latencyP99Ms: w.latency.p99,
+    errorRate: w.errorRate,
+    cpuCores: w.cpuCores,
+  };
+}
+
+/** A seed per service × revision × window: the same window always simulates the same way. */
+function seedOf(key: string, from: number): number {
+  let h = 0x811c9dc5 ^ (from / 1000);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0 || 1;
+}

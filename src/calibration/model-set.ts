@@ -1,0 +1,294 @@
+import { z } from 'zod';
+import { type Result, err, ok } from '../core/result.js';
+import { AdaptiveConformal } from '../model/aci.js';
+import { LEARNED_FROM, type RangeSource, coldStartInterval } from '../model/cold-start.js';
+import type { CqrModel } from '../model/cqr.js';
+import { conformityScore } from '../model/cqr.js';
+import type { GbdtOptions } from '../model/gbdt.js';
+import { type ModelVersion, loadModel, parseModelVersion } from '../model/serialize.js';
+import { type TrainingRow, trainInWorker, trainModel } from '../model/train.js';
+import {
+  FEATURE_NAMES,
+  MODEL_METRICS,
+  type ModelMetric,
+  type ModelRow,
+  isRatioMetric,
+  metricRange,
+  targetOf,
+} from './features.js';
+
+export const MODEL_SET_FORMAT = 'augur-model-set/1';
+
+/**
+ * One trained model per metric, trained together from the same rows: what a "model version" of
+ * Augur is. Metrics with too few rows have no model (their ranges stay on the cold-start rule).
+ */
+export interface ModelSet {
+  readonly format: typeof MODEL_SET_FORMAT;
+  readonly id: string;
+  readonly createdAt: number;
+  /** Rows available when it was trained. */
+  readonly rows: number;
+  readonly trainingSpan: { readonly from: number; readonly to: number };
+  readonly trainSeconds: number;
+  readonly metrics: Partial<Record<ModelMetric, ModelVersion>>;
+}
+
+/** What listings show of a model set: everything but the trees. */
+export interface ModelSetSummary {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly rows: number;
+  readonly trainingSpan: { readonly from: number; readonly to: number };
+  readonly trainSeconds: number;
+  readonly metrics: Partial<
+    Record<
+      ModelMetric,
+      {
+        readonly modelId: string;
+        readonly rows: number;
+        readonly validation: {
+          readonly n: number;
+          readonly coverage: number;
+          readonly meanWidth: number;
+        } | null;
+      }
+    >
+  >;
+}
+
+export interface TrainSetOptions {
+  /** Time of training (epoch ms): the set's `createdAt`. */
+  readonly now: number;
+  readonly alpha?: number;
+  readonly seed?: number;
+  readonly gbdt?: Omit<GbdtOptions, 'quantile' | 'seed'>;
+  /** Rows a metric needs to get a model; default LEARNED_FROM. */
+  readonly learnedFrom?: number;
+  /** Train on worker threads (the controller's default) or on this thread (benchmarks, tests). */
+  readonly worker?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Smaller forests than the model's defaults: rows here number in the thousands, not tens of thousands. */
+export const SET_GBDT: Omit<GbdtOptions, 'quantile' | 'seed'> = { trees: 150, depth: 4, minLeaf: 15 };
+
+/** The rows a metric's model learns from: those with a target (both sides known). */
+export function trainingRowsFor(metric: ModelMetric, rows: readonly ModelRow[]): TrainingRow[] {
+  const out: TrainingRow[] = [];
+  for (const r of rows) {
+    const target = targetOf(metric, r.simulated[metric], r.observed[metric]);
+    if (target !== null && r.features.length === FEATURE_NAMES.length && r.features.every(Number.isFinite))
+      out.push({ at: r.at, features: r.features, target });
+  }
+  return out;
+}
+
+/**
+ * Trains one model per metric that has at least `learnedFrom` rows. Null when none has: the cold
+ * start goes on. Deterministic for the same rows and options (ids included).
+ */
+export async function trainModelSet(
+  rows: readonly ModelRow[],
+  options: TrainSetOptions,
+): Promise<ModelSet | null> {
+  const started = performance.now();
+  const learnedFrom = options.learnedFrom ?? LEARNED_FROM;
+  const metrics: Partial<Record<ModelMetric, ModelVersion>> = {};
+  for (const metric of MODEL_METRICS) {
+    options.signal?.throwIfAborted();
+    const training = trainingRowsFor(metric, rows);
+    if (training.length < learnedFrom) continue;
+    const trainOptions = {
+      featureNames: FEATURE_NAMES,
+      alpha: options.alpha ?? 0.1,
+      seed: options.seed ?? 1,
+      gbdt: options.gbdt ?? SET_GBDT,
+    };
+    metrics[metric] =
+      options.worker === false
+        ? trainModel(training, trainOptions)
+        : await trainInWorker(training, trainOptions, options.signal);
+  }
+  const ids = Object.values(metrics).map((v) => v.id);
+  if (ids.length === 0) return null;
+  const times = rows.map((r) => r.at);
+  return {
+    format: MODEL_SET_FORMAT,
+    id: `s-${hashIds(ids)}`,
+    createdAt: options.now,
+    rows: rows.length,
+    trainingSpan: { from: Math.min(...times), to: Math.max(...times) },
+    trainSeconds: (performance.now() - started) / 1000,
+    metrics,
+  };
+}
+
+export function summarizeModelSet(set: ModelSet): ModelSetSummary {
+  const metrics: Record<string, ModelSetSummary['metrics'][ModelMetric]> = {};
+  for (const [metric, version] of Object.entries(set.metrics)) {
+    metrics[metric] = { modelId: version.id, rows: version.rows, validation: version.validation };
+  }
+  return {
+    id: set.id,
+    createdAt: set.createdAt,
+    rows: set.rows,
+    trainingSpan: set.trainingSpan,
+    trainSeconds: set.trainSeconds,
+    metrics,
+  };
+}
+
+const setShape = z.object({
+  format: z.literal(MODEL_SET_FORMAT),
+  id: z.string().min(1),
+  createdAt: z.number(),
+  rows: z.number().int().min(0),
+  trainingSpan: z.object({ from: z.number(), to: z.number() }),
+  trainSeconds: z.number().min(0),
+  metrics: z.record(z.enum(MODEL_METRICS), z.unknown()),
+});
+
+export function parseModelSet(json: unknown): Result<ModelSet, { code: 'MODEL_FORMAT'; message: string }> {
+  const shape = setShape.safeParse(json);
+  if (!shape.success) {
+    const issue = shape.error.issues[0];
+    return err({
+      code: 'MODEL_FORMAT',
+      message: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'bad model set'}`,
+    });
+  }
+  const metrics: Partial<Record<ModelMetric, ModelVersion>> = {};
+  for (const [metric, body] of Object.entries(shape.data.metrics)) {
+    const version = parseModelVersion(body);
+    if (!version.ok)
+      return err({ code: 'MODEL_FORMAT', message: `metrics.${metric}: ${version.error.message}` });
+    metrics[metric as ModelMetric] = version.value;
+  }
+  return ok({ ...shape.data, format: MODEL_SET_FORMAT, metrics });
+}
+
+/** A metric's range and where it came from. */
+export interface MetricRange {
+  readonly low: number;
+  readonly high: number;
+  readonly source: RangeSource;
+}
+
+/** The cold start's floor on a point prediction's half-width, in the target's scale. */
+const COLD_HALF_WIDTH: Record<'ratio' | 'rate', number> = { ratio: Math.LN2, rate: 0.01 };
+/** Past scores kept per metric for the cold start's conformal rule. */
+const COLD_SCORES_KEPT = 2_000;
+
+/**
+ * Turns simulated values into ranges: the learned model (CQR, kept calibrated between retrains
+ * by adaptive conformal inference) where the set has one for the metric, else the cold-start rule
+ * from the simulation's own past errors. `observe` feeds each observed window back.
+ */
+export class CalibratedRanges {
+  readonly set: ModelSet | null;
+  private readonly models = new Map<ModelMetric, CqrModel>();
+  private readonly aci = new Map<ModelMetric, AdaptiveConformal>();
+  private readonly coldScores = new Map<ModelMetric, number[]>();
+  private readonly alpha: number;
+
+  constructor(
+    set: ModelSet | null,
+    options: { readonly alpha?: number; readonly aci?: Partial<Record<ModelMetric, AdaptiveConformal>> } = {},
+  ) {
+    this.set = set;
+    this.alpha = options.alpha ?? 0.1;
+    for (const [metric, version] of Object.entries(set?.metrics ?? {}) as [ModelMetric, ModelVersion][]) {
+      const model = loadModel(version);
+      this.models.set(metric, model);
+      this.aci.set(
+        metric,
+        options.aci?.[metric] ?? new AdaptiveConformal({ alpha: model.alpha, initialScores: model.scores }),
+      );
+    }
+  }
+
+  /** Seeds the cold-start rule with past windows (oldest first). */
+  remember(rows: readonly ModelRow[]): void {
+    for (const row of rows) for (const metric of MODEL_METRICS) this.addColdScore(metric, row);
+  }
+
+  source(metric: ModelMetric): RangeSource {
+    if (this.models.has(metric)) return 'learned';
+    return (this.coldScores.get(metric)?.length ?? 0) >= Math.ceil(1 / this.alpha - 1)
+      ? 'simulation-conformal'
+      : 'simulation-widened';
+  }
+
+  /** The range of a metric for a window whose simulated value and features are given. */
+  range(metric: ModelMetric, simulated: number, features: readonly number[]): MetricRange {
+    const model = this.models.get(metric);
+    const aci = this.aci.get(metric);
+    if (model !== undefined && aci !== undefined) {
+      const target = aci.interval(model.base(features));
+      return { ...metricRange(metric, simulated, boundedTarget(target)), source: 'learned' };
+    }
+    const ratio = isRatioMetric(metric);
+    const centre = ratio ? 0 : simulated;
+    const cold = coldStartInterval({ low: centre, high: centre }, this.coldScores.get(metric) ?? [], {
+      alpha: this.alpha,
+      minHalfWidth: COLD_HALF_WIDTH[ratio ? 'ratio' : 'rate'],
+    });
+    return { ...metricRange(metric, simulated, cold.interval), source: cold.source };
+  }
+
+  /** Every metric's range for a row's simulated values (those that have one). */
+  ranges(row: Pick<ModelRow, 'simulated' | 'features'>): Partial<Record<ModelMetric, MetricRange>> {
+    const out: Partial<Record<ModelMetric, MetricRange>> = {};
+    for (const metric of MODEL_METRICS) {
+      const simulated = row.simulated[metric];
+      if (simulated !== null && Number.isFinite(simulated))
+        out[metric] = this.range(metric, simulated, row.features);
+    }
+    return out;
+  }
+
+  /** Feeds an observed window back: adaptive conformal steps for learned metrics, cold-start scores. */
+  observe(row: ModelRow): void {
+    for (const metric of MODEL_METRICS) {
+      const model = this.models.get(metric);
+      const aci = this.aci.get(metric);
+      const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
+      if (target === null) continue;
+      if (model !== undefined && aci !== undefined) aci.update(model.base(row.features), target);
+      this.addColdScore(metric, row);
+    }
+  }
+
+  aciStates(): Partial<Record<ModelMetric, ReturnType<AdaptiveConformal['toJSON']>>> {
+    const out: Partial<Record<ModelMetric, ReturnType<AdaptiveConformal['toJSON']>>> = {};
+    for (const [metric, aci] of this.aci) out[metric] = aci.toJSON();
+    return out;
+  }
+
+  private addColdScore(metric: ModelMetric, row: Pick<ModelRow, 'simulated' | 'observed'>): void {
+    const simulated = row.simulated[metric];
+    const target = targetOf(metric, simulated, row.observed[metric]);
+    if (target === null || simulated === null) return;
+    const centre = isRatioMetric(metric) ? 0 : simulated;
+    const scores = this.coldScores.get(metric) ?? [];
+    scores.push(conformityScore({ low: centre, high: centre }, target));
+    if (scores.length > COLD_SCORES_KEPT) scores.shift();
+    this.coldScores.set(metric, scores);
+  }
+}
+
+/** ACI's interval may be infinite (too few scores for its level): keep ranges finite and readable. */
+function boundedTarget(target: { low: number; high: number }): { low: number; high: number } {
+  const limit = 20;
+  return { low: Math.max(-limit, target.low), high: Math.min(limit, target.high) };
+}
+
+function hashIds(ids: readonly string[]): string {
+  let h = 0x811c9dc5;
+  for (const ch of ids.join('|')) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

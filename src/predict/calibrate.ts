@@ -1,0 +1,97 @@
+import type { ModelMetric } from '../calibration/features.js';
+import { buildFeatures } from '../calibration/features.js';
+import type { CalibratedRanges } from '../calibration/model-set.js';
+import type { RevisionStats } from '../sim/model.js';
+import type { ServiceProfile } from '../sim/profile.js';
+import type { PredictedMetric, PredictedRangeEntry } from './types.js';
+
+/** The model's metric behind each predicted metric (CPU utilisation is cores over the allocation). */
+const MODEL_METRIC: Readonly<Record<PredictedMetric, ModelMetric>> = {
+  latencyP50Ms: 'latencyP50Ms',
+  latencyP95Ms: 'latencyP95Ms',
+  latencyP99Ms: 'latencyP99Ms',
+  errorRate: 'errorRate',
+  cpuUtilisation: 'cpuCores',
+};
+
+export interface EntryContext {
+  readonly at: number;
+  /** Requests per second the subject revision gets at the entry's tier (nominal scenario). */
+  readonly ratePerSec: number;
+  readonly replicas: number;
+  readonly concurrency: number;
+  readonly cpuPerReplica: number;
+  readonly profile: ServiceProfile;
+  /** The nominal scenario's simulated figures of the revision at the tier. */
+  readonly stats: RevisionStats;
+}
+
+/**
+ * One predicted range through the model: the features of the nominal run at the tier give the
+ * correction's range (observed over simulated, learned from production), which stretches the
+ * simulation's own range — its low end by the correction's low, its high end by its high. Error
+ * rates are absolute: the range covers both the simulation's and the model's.
+ */
+export function calibrateEntry(
+  entry: PredictedRangeEntry,
+  calibration: CalibratedRanges,
+  context: EntryContext,
+): PredictedRangeEntry {
+  const { stats, profile } = context;
+  const metric = MODEL_METRIC[entry.metric];
+  const cpuCores = (context.ratePerSec * profile.cpuMsPerRequest) / 1000;
+  const features = buildFeatures({
+    at: context.at,
+    ratePerSec: context.ratePerSec,
+    replicas: context.replicas,
+    concurrency: context.concurrency,
+    cpuPerReplica: context.cpuPerReplica,
+    profile: {
+      p50Ms: profile.serviceTimeMs.p50,
+      p95Ms: profile.serviceTimeMs.p95,
+      cpuMsPerRequest: profile.cpuMsPerRequest,
+    },
+    simulated: {
+      latencyP50Ms: stats.latencyMs.p50,
+      latencyP95Ms: stats.latencyMs.p95,
+      latencyP99Ms: stats.latencyMs.p99,
+      errorRate: stats.errorRate,
+      cpuCores,
+      slotUtilisation: stats.slotUtilisation,
+    },
+    revisionAgeHours: 0,
+  });
+  const centre = metric === 'errorRate' ? stats.errorRate : simulatedValue(metric, stats, cpuCores);
+  const simulated = { low: entry.low, high: entry.high };
+  if (!(centre > 0) && metric !== 'errorRate') return entry;
+  const range = calibration.range(metric, centre, features);
+  if (metric === 'errorRate') {
+    return {
+      ...entry,
+      low: Math.min(entry.low, range.low),
+      high: Math.max(entry.high, range.high),
+      source: range.source,
+      simulated,
+    };
+  }
+  return {
+    ...entry,
+    low: entry.low * (range.low / centre),
+    high: entry.high * (range.high / centre),
+    source: range.source,
+    simulated,
+  };
+}
+
+function simulatedValue(metric: ModelMetric, stats: RevisionStats, cpuCores: number): number {
+  switch (metric) {
+    case 'latencyP50Ms':
+      return stats.latencyMs.p50;
+    case 'latencyP95Ms':
+      return stats.latencyMs.p95;
+    case 'latencyP99Ms':
+      return stats.latencyMs.p99;
+    default:
+      return cpuCores;
+  }
+}
