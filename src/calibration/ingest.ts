@@ -1,4 +1,4 @@
-import type { ApplicationConfig } from '../config/types.js';
+import type { ApplicationConfig, ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import { buildFeatures, type MetricValues, type ModelRow, type WindowProfile } from './features.js';
 import { simulateWindow } from './simulate-window.js';
@@ -73,49 +73,68 @@ export class WindowIngestor {
           from: from - this.options.profileWindowMs,
           to: from,
         });
-        const profile = profileOf(before, this.options.minProfileRequests);
-        if (profile === null) continue;
-        const seconds = (to - from) / 1000;
-        const ratePerSec = now.requests / seconds;
-        const load = {
-          ratePerSec,
-          replicas: service.resources.replicas,
-          concurrency: service.resources.concurrency,
-          cpuPerReplica: service.resources.cpu,
-          timeoutMs: service.policies.timeoutMs,
-          errorProbability: before.errorRate ?? 0,
-        };
-        const simulated = simulateWindow(load, profile, seedOf(key, from));
-        const features = buildFeatures({
-          at: from,
-          ratePerSec,
-          replicas: load.replicas,
-          concurrency: load.concurrency,
-          cpuPerReplica: load.cpuPerReplica,
-          profile,
-          simulated,
+        const row = windowRow(service, revision, now, before, {
+          minProfileRequests: this.options.minProfileRequests,
           revisionAgeHours: (from - (this.firstSeen.get(key) ?? from)) / 3_600_000,
         });
-        out.push({
-          service: service.name,
-          revision,
-          at: from,
-          windowMs: to - from,
-          requests: now.requests,
-          features,
-          simulated: {
-            latencyP50Ms: simulated.latencyP50Ms,
-            latencyP95Ms: simulated.latencyP95Ms,
-            latencyP99Ms: simulated.latencyP99Ms,
-            errorRate: simulated.errorRate,
-            cpuCores: profile.cpuMsPerRequest > 0 ? simulated.cpuCores : null,
-          },
-          observed: observedOf(now),
-        });
+        if (row !== null) out.push(row);
       }
     }
     return out;
   }
+}
+
+/**
+ * The row of one window: the simulator at `window`'s load from the profile measured in `before`
+ * (which may be another revision's: a canary predicted from its stable), beside what `window`
+ * showed. Null when `before` is too thin to profile.
+ */
+export function windowRow(
+  service: ServiceConfig,
+  revision: string,
+  window: WindowAggregate,
+  before: WindowAggregate,
+  options: { readonly minProfileRequests?: number; readonly revisionAgeHours?: number } = {},
+): ModelRow | null {
+  const profile = profileOf(before, options.minProfileRequests ?? DEFAULTS.minProfileRequests);
+  if (profile === null) return null;
+  const { from, to } = window;
+  const ratePerSec = window.requests / Math.max(1e-3, (to - from) / 1000);
+  const load = {
+    ratePerSec,
+    replicas: service.resources.replicas,
+    concurrency: service.resources.concurrency,
+    cpuPerReplica: service.resources.cpu,
+    timeoutMs: service.policies.timeoutMs,
+    errorProbability: before.errorRate ?? 0,
+  };
+  const simulated = simulateWindow(load, profile, seedOf(`${service.name}\u0000${revision}`, from));
+  const features = buildFeatures({
+    at: from,
+    ratePerSec,
+    replicas: load.replicas,
+    concurrency: load.concurrency,
+    cpuPerReplica: load.cpuPerReplica,
+    profile,
+    simulated,
+    revisionAgeHours: options.revisionAgeHours ?? 0,
+  });
+  return {
+    service: service.name,
+    revision,
+    at: from,
+    windowMs: to - from,
+    requests: window.requests,
+    features,
+    simulated: {
+      latencyP50Ms: simulated.latencyP50Ms,
+      latencyP95Ms: simulated.latencyP95Ms,
+      latencyP99Ms: simulated.latencyP99Ms,
+      errorRate: simulated.errorRate,
+      cpuCores: profile.cpuMsPerRequest > 0 ? simulated.cpuCores : null,
+    },
+    observed: observedOf(window),
+  };
 }
 
 /** A revision's profile from the window before: null without enough requests or latency. */

@@ -88,8 +88,8 @@ describe('ObservedForecaster', () => {
       /costs 6\.5 ms of CPU per request \(measured before the rollout, confirmed/,
     );
     // Within the limit at nominal load but not at peak: the breach is still placed at its tier.
-    const nearLimit = new ObservedForecaster(app, fixedCanaryProvider({ rate: 50, share: 0.05, cpuMs: 3.6 }));
-    nearLimit.remember([sandbox('v3', 3.6)]);
+    const nearLimit = new ObservedForecaster(app, fixedCanaryProvider({ rate: 50, share: 0.05, cpuMs: 4 }));
+    nearLimit.remember([sandbox('v3', 4)]);
     const peakOnly = await nearLimit.forecast(request(app, 'v3', 0, 12));
     expect(peakOnly?.risk).toBeGreaterThan(0);
     expect(peakOnly?.risk).toBeLessThan(0.5);

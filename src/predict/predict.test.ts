@@ -49,14 +49,14 @@ describe('predictRelease', () => {
     expect(result.riskScore).toBeGreaterThan(release.risk.high);
     const saturation = result.failurePoints.find((p) => p.kind === 'cpu-saturation' && p.service === 'cart');
     expect(saturation).toMatchObject({ revision: 'v3', tier: 100, scenario: 'nominal' });
-    // 50 req/s × 6 ms over 2 × 0.12 cores = 1.25 of the allocation: saturates at 1 / 1.25 = 0.8×.
-    expect(saturation?.loadMultiple).toBeGreaterThan(0.7);
-    expect(saturation?.loadMultiple).toBeLessThan(0.9);
+    // 50 req/s × 6 ms over 2 × 0.13 cores = 1.15 of the allocation: saturates at 1 / 1.15 ≈ 0.87×.
+    expect(saturation?.loadMultiple).toBeGreaterThan(0.75);
+    expect(saturation?.loadMultiple).toBeLessThan(0.95);
     expect(result.summary).toMatch(/cart v3 .*100% tier/);
     const cpu = result.ranges.find(
       (r) => r.service === 'cart' && r.metric === 'cpuUtilisation' && r.tier === 50,
     );
-    // At 50%: 0.63 of the allocation nominally; the 90% range reaches the peak and spike scenarios.
+    // At 50%: 0.58 of the allocation nominally; the 90% range reaches the peak and spike scenarios.
     expect(cpu?.low).toBeGreaterThan(0.45);
     expect(cpu?.high).toBeLessThan(1);
     expect(result.provenance.history).toBeNull();

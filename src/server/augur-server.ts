@@ -5,6 +5,7 @@ import type { ControllerSettings } from '../controller/core/release.js';
 import { StableBaselineSource } from '../controller/predicted/source.js';
 import { ObservedForecaster } from '../predict/forecast.js';
 import { WindowIngestor } from '../calibration/ingest.js';
+import { ModelPredictionSource } from '../calibration/prediction-source.js';
 import { ModelService } from '../calibration/service.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
@@ -84,11 +85,22 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
   const publish = options.publish ?? true;
   try {
     if (options.runReleases === true) {
+      // The prediction model learns from production all the time, not only during rollouts.
+      models = await ModelService.open({
+        store: plane.store,
+        clock,
+        ingestor: new WindowIngestor(plane.application, plane.provider),
+      });
+      const ranges = models;
       controller = new RolloutController({
         store: plane.store,
         plane,
         analysis: (release) => sequentialAnalysis(app, release),
-        prediction: new StableBaselineSource(plane.provider),
+        prediction: new ModelPredictionSource(
+          plane.provider,
+          () => ranges.ranges(),
+          new StableBaselineSource(plane.provider),
+        ),
         forecaster: new ObservedForecaster(plane.application, plane.provider),
         clock,
         onEvent: (event) => hub.publish(event),
@@ -96,15 +108,7 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
       });
     }
     const resumed = controller === null ? [] : await controller.resume();
-    if (options.runReleases === true) {
-      // The prediction model learns from production all the time, not only during rollouts.
-      models = await ModelService.open({
-        store: plane.store,
-        clock,
-        ingestor: new WindowIngestor(plane.application, plane.provider),
-      });
-      models.start();
-    }
+    models?.start();
     api = new ControlApi({
       plane,
       controller,

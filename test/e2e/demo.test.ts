@@ -11,7 +11,18 @@ interface DemoSummary {
     reason: string | null;
     prediction: { riskScore: number; breachTier: number | null; summary: string } | null;
   }[];
+  model: { id: string; rows: number } | null;
   asExpected: boolean;
+}
+
+interface ModelStatusJson {
+  current: {
+    id: string;
+    metrics: Record<string, { validation: { n: number; coverage: number } | null } | undefined>;
+  } | null;
+  coverage: { metric: string; n: number }[];
+  outcomes: { release: string; phase: string | null }[];
+  reliability: { bins: { count: number }[] } | null;
 }
 
 describe('augur demo --once --json', () => {
@@ -37,5 +48,25 @@ describe('augur demo --once --json', () => {
     expect(Date.now() - started).toBeLessThan(230_000);
     expect(run.stderr).toMatch(/predict cart-v3: HIGH RISK/);
     expect(run.stderr).toMatch(/RED cart v4/);
+    // The model learned from the run's traffic; `augur model status` (no file: the demo's store)
+    // reports it with its measured coverage and the three predictions against their outcomes.
+    expect(summary.model?.rows).toBeGreaterThanOrEqual(300);
+    const status = await augur(['model', 'status', '--json'], 30_000);
+    expect(status.code, status.stderr).toBe(0);
+    const model = JSON.parse(status.stdout) as ModelStatusJson;
+    expect(model.current?.id).toBe(summary.model?.id);
+    const p99 = model.current?.metrics['latencyP99Ms']?.validation;
+    expect(p99?.n).toBeGreaterThanOrEqual(50);
+    expect(p99?.coverage).toBeGreaterThan(0.5);
+    expect(model.coverage.some((c) => c.metric === 'latencyP99Ms' && c.n > 50)).toBe(true);
+    expect(model.outcomes.map((o) => [o.release, o.phase])).toEqual([
+      ['cart-v2', 'promoted'],
+      ['cart-v3', 'rolled-back'],
+      ['cart-bad', 'rolled-back'],
+    ]);
+    expect(model.reliability?.bins.reduce((n, b) => n + b.count, 0)).toBe(3);
+    const text = await augur(['model', 'status'], 30_000);
+    expect(text.stdout).toMatch(/^model s-[0-9a-f]{8}: trained/);
+    expect(text.stdout).toMatch(/capture vs gating/);
   }, 250_000);
 });

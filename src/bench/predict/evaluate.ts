@@ -1,0 +1,207 @@
+/**
+ * Walk-forward scoring of ranges on rows in time order: for each row, every variant's range is
+ * taken first, then scored against the observed value, then the row is fed back (observe) to the
+ * variants that learn online. Tallies per service × metric.
+ */
+import { MODEL_METRICS } from '../../calibration/features.js';
+import type { ModelMetric, ModelRow } from '../../calibration/features.js';
+import type { CalibratedRanges } from '../../calibration/model-set.js';
+import { sortedQuantile } from './sample.js';
+
+/**
+ * learned + ACI (observe each row), learned static (never observes), simulation-only, naive band,
+ * and a what-if: the same learned model with one CalibratedRanges (so one ACI state) per service.
+ */
+export const VARIANTS = ['aci', 'static', 'simOnly', 'naive', 'aciPerService'] as const;
+export type Variant = (typeof VARIANTS)[number];
+
+export interface Tally {
+  n: number;
+  covered: number;
+  widthSum: number;
+}
+
+export interface SliceTally {
+  readonly service: string;
+  readonly metric: ModelMetric;
+  readonly by: Record<Variant, Tally>;
+}
+
+/** The naive band: 5%–95% of the same service × metric's observed values over the past `spanMs`. */
+export class PastSpread {
+  readonly spanMs: number;
+  /** Fewest past values a band needs (fewer: no band for that row). */
+  readonly minValues: number;
+  private readonly values = new Map<string, { at: number[]; value: number[]; from: number }>();
+
+  constructor(spanMs: number, minValues = 20) {
+    this.spanMs = spanMs;
+    this.minValues = minValues;
+  }
+
+  band(service: string, metric: ModelMetric, at: number): { low: number; high: number } | null {
+    const past = this.values.get(`${service}|${metric}`);
+    if (past === undefined) return null;
+    // Rows arrive in time order: drop what fell out of the span for good.
+    while (past.from < past.at.length && (past.at[past.from] as number) < at - this.spanMs) past.from++;
+    const window = Float64Array.from(past.value.slice(past.from)).sort();
+    if (window.length < this.minValues) return null;
+    return { low: sortedQuantile(window, 0.05), high: sortedQuantile(window, 0.95) };
+  }
+
+  add(row: ModelRow): void {
+    for (const metric of MODEL_METRICS) {
+      const value = row.observed[metric];
+      if (value === null || !Number.isFinite(value)) continue;
+      const key = `${row.service}|${metric}`;
+      const past = this.values.get(key) ?? { at: [], value: [], from: 0 };
+      past.at.push(row.at);
+      past.value.push(value);
+      this.values.set(key, past);
+    }
+  }
+}
+
+export interface Variants {
+  /** Learned ranges that observe every row (ACI). */
+  readonly aci: CalibratedRanges;
+  /** Learned ranges that never observe (the model as trained). */
+  readonly static: CalibratedRanges;
+  /** No learned model: the simulated value widened by past simulation errors; observes every row. */
+  readonly simOnly: CalibratedRanges;
+  readonly naive: PastSpread;
+  /** What-if: one learned CalibratedRanges per service, each observing only its service's rows. */
+  readonly aciPerService: (service: string) => CalibratedRanges;
+}
+
+export class Scoreboard {
+  private readonly slices = new Map<string, SliceTally>();
+  /** Learned ranges that hit the ±20 log-ratio bound (ACI's unbounded interval), by variant. */
+  readonly unbounded = { aci: 0, aciPerService: 0 };
+
+  tally(service: string, metric: ModelMetric): SliceTally {
+    const key = `${service}|${metric}`;
+    let slice = this.slices.get(key);
+    if (slice === undefined) {
+      const empty = (): Tally => ({ n: 0, covered: 0, widthSum: 0 });
+      slice = {
+        service,
+        metric,
+        by: { aci: empty(), static: empty(), simOnly: empty(), naive: empty(), aciPerService: empty() },
+      };
+      this.slices.set(key, slice);
+    }
+    return slice;
+  }
+
+  all(): SliceTally[] {
+    return [...this.slices.values()];
+  }
+
+  /** One board summing several (e.g. the parts of one walk). */
+  static merged(boards: readonly Scoreboard[]): Scoreboard {
+    const out = new Scoreboard();
+    for (const board of boards) {
+      out.unbounded.aci += board.unbounded.aci;
+      out.unbounded.aciPerService += board.unbounded.aciPerService;
+      for (const slice of board.all()) {
+        const into = out.tally(slice.service, slice.metric);
+        for (const v of VARIANTS) {
+          into.by[v].n += slice.by[v].n;
+          into.by[v].covered += slice.by[v].covered;
+          into.by[v].widthSum += slice.by[v].widthSum;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function score(t: Tally, range: { low: number; high: number }, y: number): void {
+  t.n += 1;
+  if (y >= range.low && y <= range.high) t.covered += 1;
+  t.widthSum += range.high - range.low;
+}
+
+/**
+ * Scores rows[from, to) in order. Every variant is scored on the same (row, metric) pairs: those
+ * with a simulated and an observed value and a naive band (24 h of past values).
+ */
+export function walkForward(
+  rows: readonly ModelRow[],
+  from: number,
+  to: number,
+  variants: Variants,
+  board: Scoreboard,
+  onProgress?: (done: number) => void,
+): void {
+  for (let i = from; i < to; i++) {
+    const row = rows[i];
+    if (row === undefined) break;
+    for (const metric of MODEL_METRICS) {
+      const simulated = row.simulated[metric];
+      const observed = row.observed[metric];
+      if (
+        simulated === null ||
+        observed === null ||
+        !Number.isFinite(simulated) ||
+        !Number.isFinite(observed)
+      )
+        continue;
+      const naive = variants.naive.band(row.service, metric, row.at);
+      if (naive === null) continue;
+      const slice = board.tally(row.service, metric);
+      const aci = variants.aci.range(metric, simulated, row.features);
+      if (isUnbounded(metric, simulated, aci.high)) board.unbounded.aci += 1;
+      score(slice.by.aci, aci, observed);
+      score(slice.by.static, variants.static.range(metric, simulated, row.features), observed);
+      score(slice.by.simOnly, variants.simOnly.range(metric, simulated, row.features), observed);
+      score(slice.by.naive, naive, observed);
+      const perService = variants.aciPerService(row.service).range(metric, simulated, row.features);
+      if (isUnbounded(metric, simulated, perService.high)) board.unbounded.aciPerService += 1;
+      score(slice.by.aciPerService, perService, observed);
+    }
+    variants.aci.observe(row);
+    variants.aciPerService(row.service).observe(row);
+    variants.simOnly.observe(row);
+    variants.naive.add(row);
+    if (onProgress !== undefined && (i - from) % 500 === 499) onProgress((i - from + 1) / (to - from));
+  }
+}
+
+function isUnbounded(metric: ModelMetric, simulated: number, high: number): boolean {
+  // An unbounded error-rate range is clamped to [0, 1].
+  if (metric === 'errorRate') return high >= 1;
+  return high >= Math.max(1e-4, simulated) * Math.exp(19.9);
+}
+
+/** Covered share of a set of tallies (pooled). */
+export function coverageOf(tallies: readonly Tally[]): number {
+  const n = tallies.reduce((s, t) => s + t.n, 0);
+  return n === 0 ? Number.NaN : tallies.reduce((s, t) => s + t.covered, 0) / n;
+}
+
+export const meanWidth = (t: Tally): number => (t.n === 0 ? Number.NaN : t.widthSum / t.n);
+
+/**
+ * Mean width of `a` over mean width of `b`, per slice (so each slice's own unit cancels), then the
+ * plain mean over the slices; slices where `b`'s mean width is 0 are left out (counted).
+ */
+export function widthRatio(
+  slices: readonly SliceTally[],
+  a: Variant,
+  b: Variant,
+): { ratio: number; slices: number; skipped: number } {
+  const ratios: number[] = [];
+  let skipped = 0;
+  for (const s of slices) {
+    const wb = meanWidth(s.by[b]);
+    if (!(wb > 0)) {
+      skipped += 1;
+      continue;
+    }
+    ratios.push(meanWidth(s.by[a]) / wb);
+  }
+  const ratio = ratios.length === 0 ? Number.NaN : ratios.reduce((x, y) => x + y, 0) / ratios.length;
+  return { ratio, slices: ratios.length, skipped };
+}

@@ -1,0 +1,63 @@
+import type { ServiceConfig } from '../config/types.js';
+import type { PredictedRange, PredictionSource } from '../controller/predicted/source.js';
+import type { MetricsProvider } from '../metrics/provider.js';
+import type { CalibratedRanges } from './model-set.js';
+import { windowRow } from './ingest.js';
+
+export interface ModelPredictionOptions {
+  /** How far back the stable's profile is measured, before the window; default 60 s. */
+  readonly profileWindowMs?: number;
+  /** Canary requests a window needs before it is predicted; default 5. */
+  readonly minCanaryRequests?: number;
+}
+
+/**
+ * The canary's predicted latency range for a window, from the model: the simulator at the
+ * canary's load in that window, with the stable revision's profile measured just before (what the
+ * release is expected to look like unless it changed something), corrected and calibrated by the
+ * current model (or its cold-start rule). The harmful edge is the high end of the 90% range of p99;
+ * YELLOW asks whether significantly more than 1% of the canary's requests lie beyond it.
+ */
+export class ModelPredictionSource implements PredictionSource {
+  private readonly provider: MetricsProvider;
+  private readonly ranges: () => CalibratedRanges;
+  private readonly fallback: PredictionSource | null;
+  private readonly options: Required<ModelPredictionOptions>;
+
+  constructor(
+    provider: MetricsProvider,
+    ranges: () => CalibratedRanges,
+    fallback: PredictionSource | null = null,
+    options: ModelPredictionOptions = {},
+  ) {
+    this.provider = provider;
+    this.ranges = ranges;
+    this.fallback = fallback;
+    this.options = { profileWindowMs: 60_000, minCanaryRequests: 5, ...options };
+  }
+
+  async predict(
+    service: ServiceConfig,
+    stable: string,
+    canary: string,
+    from: number,
+    to: number,
+  ): Promise<PredictedRange | null> {
+    const [window, before] = await Promise.all([
+      this.provider.aggregate({ service: service.name, revision: canary, from, to }),
+      this.provider.aggregate({
+        service: service.name,
+        revision: stable,
+        from: from - this.options.profileWindowMs,
+        to: from,
+      }),
+    ]);
+    const row =
+      window.requests < this.options.minCanaryRequests ? null : windowRow(service, canary, window, before);
+    const simulated = row?.simulated.latencyP99Ms ?? null;
+    if (row === null || simulated === null)
+      return this.fallback?.predict(service, stable, canary, from, to) ?? null;
+    const range = this.ranges().range('latencyP99Ms', simulated, row.features);
+    return { latencyHighMs: range.high, nominalTail: 0.01 };
+  }
+}
