@@ -10,7 +10,7 @@ const U = FEATURE_NAMES.indexOf('simCpuUtilisation');
 function covered(ranges: CalibratedRanges, rows: ReturnType<typeof syntheticRows>, observe: boolean): number {
   let inside = 0;
   for (const row of rows) {
-    const r = ranges.range('latencyP99Ms', row.simulated.latencyP99Ms ?? 0, row.features);
+    const r = ranges.range('latencyP99Ms', row.simulated.latencyP99Ms ?? 0, row.features, row.service);
     const y = row.observed.latencyP99Ms ?? Number.NaN;
     if (y >= r.low && y <= r.high) inside++;
     if (observe) ranges.observe(row);
@@ -109,8 +109,8 @@ describe('model sets', () => {
       expect(loaded.set?.id).toBe(set.id);
       for (const row of syntheticRows(100, 7)) {
         for (const metric of MODEL_METRICS) {
-          const a = original.range(metric, row.simulated[metric] ?? 0, row.features);
-          const b = loaded.range(metric, row.simulated[metric] ?? 0, row.features);
+          const a = original.range(metric, row.simulated[metric] ?? 0, row.features, row.service);
+          const b = loaded.range(metric, row.simulated[metric] ?? 0, row.features, row.service);
           expect(b).toEqual(a);
         }
       }

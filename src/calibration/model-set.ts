@@ -3,7 +3,7 @@ import { type Result, err, ok } from '../core/result.js';
 import { AdaptiveConformal } from '../model/aci.js';
 import { LEARNED_FROM, type RangeSource, coldStartInterval } from '../model/cold-start.js';
 import type { CqrModel } from '../model/cqr.js';
-import { conformityScore } from '../model/cqr.js';
+import { conformityScore, widen } from '../model/cqr.js';
 import type { GbdtOptions } from '../model/gbdt.js';
 import { type ModelVersion, loadModel, parseModelVersion } from '../model/serialize.js';
 import { type TrainingRow, trainInWorker, trainModel } from '../model/train.js';
@@ -183,29 +183,27 @@ const COLD_SCORES_KEPT = 2_000;
 /**
  * Turns simulated values into ranges: the learned model (CQR, kept calibrated between retrains
  * by adaptive conformal inference) where the set has one for the metric, else the cold-start rule
- * from the simulation's own past errors. `observe` feeds each observed window back.
+ * from the simulation's own past errors. Adaptive calibration runs per service × metric (Mondrian
+ * style: a noisy service widens its own ranges, not every service's), each started from the
+ * model's calibration scores. `observe` feeds each observed window back.
  */
 export class CalibratedRanges {
   readonly set: ModelSet | null;
   private readonly models = new Map<ModelMetric, CqrModel>();
-  private readonly aci = new Map<ModelMetric, AdaptiveConformal>();
+  private readonly aci = new Map<string, AdaptiveConformal>();
   private readonly coldScores = new Map<ModelMetric, number[]>();
   private readonly alpha: number;
 
   constructor(
     set: ModelSet | null,
-    options: { readonly alpha?: number; readonly aci?: Partial<Record<ModelMetric, AdaptiveConformal>> } = {},
+    options: { readonly alpha?: number; readonly aci?: Readonly<Record<string, AdaptiveConformal>> } = {},
   ) {
     this.set = set;
     this.alpha = options.alpha ?? 0.1;
     for (const [metric, version] of Object.entries(set?.metrics ?? {}) as [ModelMetric, ModelVersion][]) {
-      const model = loadModel(version);
-      this.models.set(metric, model);
-      this.aci.set(
-        metric,
-        options.aci?.[metric] ?? new AdaptiveConformal({ alpha: model.alpha, initialScores: model.scores }),
-      );
+      this.models.set(metric, loadModel(version));
     }
+    for (const [key, aci] of Object.entries(options.aci ?? {})) this.aci.set(key, aci);
   }
 
   /** Seeds the cold-start rule with past windows (oldest first). */
@@ -220,13 +218,16 @@ export class CalibratedRanges {
       : 'simulation-widened';
   }
 
-  /** The range of a metric for a window whose simulated value and features are given. */
-  range(metric: ModelMetric, simulated: number, features: readonly number[]): MetricRange {
+  /** The range of a metric of `service` for a window whose simulated value and features are given. */
+  range(metric: ModelMetric, simulated: number, features: readonly number[], service = ''): MetricRange {
     const model = this.models.get(metric);
-    const aci = this.aci.get(metric);
-    if (model !== undefined && aci !== undefined) {
-      const target = aci.interval(model.base(features));
-      return { ...metricRange(metric, simulated, boundedTarget(target)), source: 'learned' };
+    if (model !== undefined) {
+      const base = model.base(features);
+      const aci = this.aciOf(service, metric, model);
+      const target = aci.interval(base);
+      // Too few scores for ACI's current level gives an unbounded range: the widest seen instead.
+      const bounded = Number.isFinite(target.low) && Number.isFinite(target.high) ? target : widen(base, aci.largestScore());
+      return { ...metricRange(metric, simulated, bounded), source: 'learned' };
     }
     const ratio = isRatioMetric(metric);
     const centre = ratio ? 0 : simulated;
@@ -238,12 +239,12 @@ export class CalibratedRanges {
   }
 
   /** Every metric's range for a row's simulated values (those that have one). */
-  ranges(row: Pick<ModelRow, 'simulated' | 'features'>): Partial<Record<ModelMetric, MetricRange>> {
+  ranges(row: Pick<ModelRow, 'simulated' | 'features' | 'service'>): Partial<Record<ModelMetric, MetricRange>> {
     const out: Partial<Record<ModelMetric, MetricRange>> = {};
     for (const metric of MODEL_METRICS) {
       const simulated = row.simulated[metric];
       if (simulated !== null && Number.isFinite(simulated))
-        out[metric] = this.range(metric, simulated, row.features);
+        out[metric] = this.range(metric, simulated, row.features, row.service);
     }
     return out;
   }
@@ -252,18 +253,28 @@ export class CalibratedRanges {
   observe(row: ModelRow): void {
     for (const metric of MODEL_METRICS) {
       const model = this.models.get(metric);
-      const aci = this.aci.get(metric);
       const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
       if (target === null) continue;
-      if (model !== undefined && aci !== undefined) aci.update(model.base(row.features), target);
+      if (model !== undefined) this.aciOf(row.service, metric, model).update(model.base(row.features), target);
       this.addColdScore(metric, row);
     }
   }
 
-  aciStates(): Partial<Record<ModelMetric, ReturnType<AdaptiveConformal['toJSON']>>> {
-    const out: Partial<Record<ModelMetric, ReturnType<AdaptiveConformal['toJSON']>>> = {};
-    for (const [metric, aci] of this.aci) out[metric] = aci.toJSON();
+  /** Adaptive calibration states by `service/metric`, to save. */
+  aciStates(): Record<string, ReturnType<AdaptiveConformal['toJSON']>> {
+    const out: Record<string, ReturnType<AdaptiveConformal['toJSON']>> = {};
+    for (const [key, aci] of this.aci) out[key] = aci.toJSON();
     return out;
+  }
+
+  private aciOf(service: string, metric: ModelMetric, model: CqrModel): AdaptiveConformal {
+    const key = calibrationKey(service, metric);
+    let aci = this.aci.get(key);
+    if (aci === undefined) {
+      aci = new AdaptiveConformal({ alpha: model.alpha, initialScores: model.scores });
+      this.aci.set(key, aci);
+    }
+    return aci;
   }
 
   private addColdScore(metric: ModelMetric, row: Pick<ModelRow, 'simulated' | 'observed'>): void {
@@ -278,10 +289,9 @@ export class CalibratedRanges {
   }
 }
 
-/** ACI's interval may be infinite (too few scores for its level): keep ranges finite and readable. */
-function boundedTarget(target: { low: number; high: number }): { low: number; high: number } {
-  const limit = 20;
-  return { low: Math.max(-limit, target.low), high: Math.min(limit, target.high) };
+/** How a service × metric's adaptive state is keyed (and stored). */
+export function calibrationKey(service: string, metric: ModelMetric): string {
+  return `${service}/${metric}`;
 }
 
 function hashIds(ids: readonly string[]): string {

@@ -57,7 +57,7 @@ export class ModelPredictionSource implements PredictionSource {
     const simulated = row?.simulated.latencyP99Ms ?? null;
     if (row === null || simulated === null)
       return this.fallback?.predict(service, stable, canary, from, to) ?? null;
-    const range = this.ranges().range('latencyP99Ms', simulated, row.features);
+    const range = this.ranges().range('latencyP99Ms', simulated, row.features, service.name);
     return { latencyHighMs: range.high, nominalTail: 0.01 };
   }
 }

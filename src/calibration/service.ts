@@ -3,7 +3,7 @@ import { parseAciState } from '../model/serialize.js';
 import type { AdaptiveConformal } from '../model/aci.js';
 import { LEARNED_FROM } from '../model/cold-start.js';
 import type { Store, StoredModelRow } from '../store/store.js';
-import { MODEL_METRICS, type ModelMetric, type ModelRow } from './features.js';
+import { MODEL_METRICS, type ModelRow } from './features.js';
 import type { WindowIngestor } from './ingest.js';
 import {
   CalibratedRanges,
@@ -94,8 +94,8 @@ export class ModelService {
       await this.options.store.saveModelRows(stored);
       const set = ranges.set;
       if (set !== null) {
-        for (const [metric, state] of Object.entries(ranges.aciStates())) {
-          await this.options.store.saveCalibrationState(metric, set.id, state, now);
+        for (const [key, state] of Object.entries(ranges.aciStates())) {
+          await this.options.store.saveCalibrationState(key, set.id, state, now);
         }
       }
       this.rowsSinceTraining += rows.length;
@@ -193,12 +193,13 @@ export async function loadRanges(store: Store): Promise<CalibratedRanges> {
   const latest = await store.latestModelVersion();
   const parsed = latest === null ? null : parseModelSet(latest.body);
   const set = parsed?.ok === true ? parsed.value : null;
-  const aci: Partial<Record<ModelMetric, AdaptiveConformal>> = {};
+  const aci: Record<string, AdaptiveConformal> = {};
   if (set !== null) {
     for (const saved of await store.calibrationStates()) {
-      if (saved.modelId !== set.id || !(MODEL_METRICS as readonly string[]).includes(saved.metric)) continue;
+      const metric = saved.metric.slice(saved.metric.lastIndexOf('/') + 1);
+      if (saved.modelId !== set.id || !(MODEL_METRICS as readonly string[]).includes(metric)) continue;
       const state = parseAciState(saved.state);
-      if (state.ok) aci[saved.metric as ModelMetric] = state.value;
+      if (state.ok) aci[saved.metric] = state.value;
     }
   }
   const ranges = new CalibratedRanges(set, { aci });

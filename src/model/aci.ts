@@ -116,6 +116,11 @@ export class AdaptiveConformal {
     return this.sorted[Math.max(1, rank) - 1] as number;
   }
 
+  /** The largest score in the window (−∞ when empty): the widest widening seen. */
+  largestScore(): number {
+    return this.sorted.length === 0 ? -Infinity : (this.sorted[this.sorted.length - 1] as number);
+  }
+
   /** The interval for the next observation, given the base interval of its features. */
   interval(base: Interval): Interval {
     const q = this.scoreQuantile();

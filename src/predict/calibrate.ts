@@ -64,7 +64,7 @@ export function calibrateEntry(
   const centre = metric === 'errorRate' ? stats.errorRate : simulatedValue(metric, stats, cpuCores);
   const simulated = { low: entry.low, high: entry.high };
   if (!(centre > 0) && metric !== 'errorRate') return entry;
-  const range = calibration.range(metric, centre, features);
+  const range = calibration.range(metric, centre, features, entry.service);
   if (metric === 'errorRate') {
     return {
       ...entry,

@@ -7,6 +7,7 @@ import type {
 } from '../config/types.js';
 import { CalibratedRanges } from '../calibration/model-set.js';
 import { loadRanges } from '../calibration/service.js';
+import { type ModelStatus, modelStatus } from '../calibration/status.js';
 import { profileRelease } from '../sandbox/index.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import { openStore } from '../store/open.js';
@@ -35,6 +36,8 @@ export interface PipelineOptions extends Omit<PredictOptions, 'profiles' | 'hist
 
 export interface PipelineResult {
   readonly result: SimulationResult;
+  /** The prediction model's calibration as the store holds it; null without a store. */
+  readonly model: ModelStatus | null;
   /** What the pipeline noticed: no history, sandbox notes, assumptions. */
   readonly notes: readonly string[];
 }
@@ -125,7 +128,7 @@ export async function predictPipeline(
       if (p.source === 'configured')
         notes.push(`${p.service} ${p.revision}: no measurement, assumed 1 ms per request`);
     }
-    return { result, notes };
+    return { result, notes, model: store === null ? null : await modelStatus(store) };
   } finally {
     await store?.close();
   }

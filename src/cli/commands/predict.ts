@@ -113,7 +113,11 @@ export const predict: Command = {
             : resolve(reportFile.replace(/(\.html?)?$/, `-${release.name}$1`));
         writeFileSync(
           target,
-          renderReport(outcome.result, { riskLow: release.risk.low, riskHigh: release.risk.high }),
+          renderReport(outcome.result, {
+            riskLow: release.risk.low,
+            riskHigh: release.risk.high,
+            model: outcome.model,
+          }),
         );
         say(`report: ${target}`);
       }

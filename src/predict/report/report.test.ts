@@ -244,3 +244,50 @@ describe('renderReport', () => {
     );
   });
 });
+
+describe('the prediction model section', () => {
+  it('shows the model version, coverage, and risk scores against outcomes; says so when there is none', () => {
+    const model = {
+      current: {
+        id: 's-0a1b2c3d',
+        createdAt: 1_700_000_000_000,
+        rows: 1_200,
+        trainingSpan: { from: 1_699_990_000_000, to: 1_700_000_000_000 },
+        trainSeconds: 1.2,
+        metrics: { latencyP99Ms: { modelId: 'm-1', rows: 960, validation: { n: 240, coverage: 0.904, meanWidth: 0.42 } } },
+      },
+      versions: [],
+      data: { rows: 1_300, span: { from: 1_699_990_000_000, to: 1_700_000_100_000 }, perService: { cart: 1_300 } },
+      learnedFrom: 500,
+      coverage: [
+        {
+          service: 'cart',
+          metric: 'latencyP99Ms' as const,
+          n: 100,
+          coverage: 0.91,
+          learned: 60,
+          learnedCoverage: 0.9,
+          overTime: [{ from: 0, n: 100, coverage: 0.91 }],
+        },
+      ],
+      outcomes: [{ release: EVIL, risk: 0.8, predictedAt: 0, phase: 'rolled-back', bad: true }],
+      reliability: {
+        bins: [{ from: 0.8, to: 1, count: 1, meanPredicted: 0.8, observedFrequency: 1 }],
+        expectedCalibrationError: 0.2,
+        brier: 0.04,
+      },
+      capture: [{ share: 1, gated: 1, caught: 1, captureRate: 1 }],
+      lastRetrain: 1_700_000_000_000,
+    };
+    const html = renderReport(shopResult(), { model });
+    expect(html).toContain('<h2>Prediction model</h2>');
+    expect(html).toContain('s-0a1b2c3d');
+    expect(html).toMatch(/90\.4\s*%/);
+    expect(html).toContain('Expected calibration error 0.2,');
+    expect(html).not.toContain(EVIL);
+    const cold = renderReport(shopResult(), { model: { ...model, current: null, reliability: null, capture: null } });
+    expect(cold).toContain('No model trained yet');
+    expect(renderReport(shopResult(), { model: null })).toContain('No store');
+    expect(renderReport(shopResult())).not.toContain('Prediction model');
+  });
+});

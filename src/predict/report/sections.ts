@@ -1,3 +1,4 @@
+import type { ModelStatus } from '../../calibration/status.js';
 import type { FailurePoint, PredictedRangeEntry, SimulationResult } from '../types.js';
 import { PREDICTED_METRICS } from '../types.js';
 import { type RangeSeries, rangeChart, utilisationChart } from './charts.js';
@@ -185,4 +186,53 @@ export function scenarios(result: SimulationResult): Html {
       ? markup`<p>Seeds: <code>${seedList || 'none'}</code></p>`
       : markup`<details><summary>${formatInteger(result.seeds.length)} seeds</summary><p><code>${seedList}</code></p></details>`;
   return markup`<section><h2>Scenarios</h2>${body}${seeds}</section>`;
+}
+
+/** The prediction model's calibration (`augur model status`), when the application's store has one. */
+export function modelSection(status: ModelStatus | null): Html {
+  if (status === null)
+    return markup`<section><h2>Prediction model</h2><p class="muted">No store: ranges are the simulation's, widened by the cold-start rule.</p></section>`;
+  const current = status.current;
+  const version =
+    current === null
+      ? markup`<p>No model trained yet: ${formatInteger(status.data.rows)} windows recorded, a metric needs ${formatInteger(status.learnedFrom)}. Ranges are the simulation's, widened by the cold-start rule.</p>`
+      : markup`<p>Model <code>${current.id}</code>, trained ${formatTime(current.createdAt)} on ${formatInteger(current.rows)} windows (${formatTime(current.trainingSpan.from)} – ${formatTime(current.trainingSpan.to)}).</p>${table(
+          ['metric', 'rows', 'held out', 'held-out coverage (target 90%)', 'mean width'],
+          Object.entries(current.metrics).map(([metric, m]) => [
+            metric,
+            formatInteger(m.rows),
+            m.validation === null ? '–' : formatInteger(m.validation.n),
+            m.validation === null ? '–' : formatPercent(m.validation.coverage),
+            m.validation === null ? '–' : formatNumber(m.validation.meanWidth, 3),
+          ]),
+        )}`;
+  const coverage =
+    status.coverage.length === 0
+      ? markup``
+      : markup`<h3>Coverage of the ranges given before each window</h3>${table(
+          ['service', 'metric', 'windows', 'covered', 'by the model', 'over time'],
+          status.coverage.map((c) => [
+            c.service,
+            c.metric,
+            formatInteger(c.n),
+            formatPercent(c.coverage),
+            formatInteger(c.learned),
+            c.overTime.map((p) => formatPercent(p.coverage)).join(' '),
+          ]),
+        )}`;
+  const reliability =
+    status.reliability === null
+      ? markup`<p class="muted">No predicted release has ended yet: no reliability figures.</p>`
+      : markup`<h3>Risk scores against outcomes</h3>${table(
+          ['risk bin', 'releases', 'mean risk', 'ended badly'],
+          status.reliability.bins
+            .filter((b) => b.count > 0)
+            .map((b) => [
+              `${formatPercent(b.from)}–${formatPercent(b.to)}`,
+              formatInteger(b.count),
+              formatPercent(b.meanPredicted),
+              formatPercent(b.observedFrequency),
+            ]),
+        )}<p>Expected calibration error ${formatNumber(status.reliability.expectedCalibrationError, 3)}, Brier score ${formatNumber(status.reliability.brier, 3)}. Capture vs gating: ${(status.capture ?? []).map((p) => `top ${formatPercent(p.share)} → ${Number.isFinite(p.captureRate) ? formatPercent(p.captureRate) : '–'}`).join(', ')}.</p>`;
+  return markup`<section><h2>Prediction model</h2>${version}${coverage}${reliability}</section>`;
 }
