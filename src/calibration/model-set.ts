@@ -226,7 +226,10 @@ export class CalibratedRanges {
       const aci = this.aciOf(service, metric, model);
       const target = aci.interval(base);
       // Too few scores for ACI's current level gives an unbounded range: the widest seen instead.
-      const bounded = Number.isFinite(target.low) && Number.isFinite(target.high) ? target : widen(base, aci.largestScore());
+      const bounded =
+        Number.isFinite(target.low) && Number.isFinite(target.high)
+          ? target
+          : widen(base, aci.largestScore());
       return { ...metricRange(metric, simulated, bounded), source: 'learned' };
     }
     const ratio = isRatioMetric(metric);
@@ -239,7 +242,9 @@ export class CalibratedRanges {
   }
 
   /** Every metric's range for a row's simulated values (those that have one). */
-  ranges(row: Pick<ModelRow, 'simulated' | 'features' | 'service'>): Partial<Record<ModelMetric, MetricRange>> {
+  ranges(
+    row: Pick<ModelRow, 'simulated' | 'features' | 'service'>,
+  ): Partial<Record<ModelMetric, MetricRange>> {
     const out: Partial<Record<ModelMetric, MetricRange>> = {};
     for (const metric of MODEL_METRICS) {
       const simulated = row.simulated[metric];
@@ -255,7 +260,8 @@ export class CalibratedRanges {
       const model = this.models.get(metric);
       const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
       if (target === null) continue;
-      if (model !== undefined) this.aciOf(row.service, metric, model).update(model.base(row.features), target);
+      if (model !== undefined)
+        this.aciOf(row.service, metric, model).update(model.base(row.features), target);
       this.addColdScore(metric, row);
     }
   }

@@ -254,10 +254,20 @@ describe('the prediction model section', () => {
         rows: 1_200,
         trainingSpan: { from: 1_699_990_000_000, to: 1_700_000_000_000 },
         trainSeconds: 1.2,
-        metrics: { latencyP99Ms: { modelId: 'm-1', rows: 960, validation: { n: 240, coverage: 0.904, meanWidth: 0.42 } } },
+        metrics: {
+          latencyP99Ms: {
+            modelId: 'm-1',
+            rows: 960,
+            validation: { n: 240, coverage: 0.904, meanWidth: 0.42 },
+          },
+        },
       },
       versions: [],
-      data: { rows: 1_300, span: { from: 1_699_990_000_000, to: 1_700_000_100_000 }, perService: { cart: 1_300 } },
+      data: {
+        rows: 1_300,
+        span: { from: 1_699_990_000_000, to: 1_700_000_100_000 },
+        perService: { cart: 1_300 },
+      },
       learnedFrom: 500,
       coverage: [
         {
@@ -285,7 +295,9 @@ describe('the prediction model section', () => {
     expect(html).toMatch(/90\.4\s*%/);
     expect(html).toContain('Expected calibration error 0.2,');
     expect(html).not.toContain(EVIL);
-    const cold = renderReport(shopResult(), { model: { ...model, current: null, reliability: null, capture: null } });
+    const cold = renderReport(shopResult(), {
+      model: { ...model, current: null, reliability: null, capture: null },
+    });
     expect(cold).toContain('No model trained yet');
     expect(renderReport(shopResult(), { model: null })).toContain('No store');
     expect(renderReport(shopResult())).not.toContain('Prediction model');

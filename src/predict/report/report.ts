@@ -2,7 +2,15 @@ import type { SimulationResult } from '../types.js';
 import { markup } from './escape.js';
 import { documentOf } from './html.js';
 import type { ModelStatus } from '../../calibration/status.js';
-import { failurePoints, header, modelSection, provenance, rangePlots, scenarios, utilisationPlots } from './sections.js';
+import {
+  failurePoints,
+  header,
+  modelSection,
+  provenance,
+  rangePlots,
+  scenarios,
+  utilisationPlots,
+} from './sections.js';
 
 export interface ReportOptions {
   /** The document's title; defaults to "Prediction: <application> <release>". */
