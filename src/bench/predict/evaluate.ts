@@ -9,10 +9,10 @@ import type { CalibratedRanges } from '../../calibration/model-set.js';
 import { sortedQuantile } from './sample.js';
 
 /**
- * learned + ACI (observe each row), learned static (never observes), simulation-only, naive band,
- * and a what-if: the same learned model with one CalibratedRanges (so one ACI state) per service.
+ * learned + ACI (observe each row; one ACI state per service × metric, as in the product), learned
+ * static (never observes), simulation-only and the naive band.
  */
-export const VARIANTS = ['aci', 'static', 'simOnly', 'naive', 'aciPerService'] as const;
+export const VARIANTS = ['aci', 'static', 'simOnly', 'naive'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
 export interface Tally {
@@ -63,21 +63,24 @@ export class PastSpread {
 }
 
 export interface Variants {
-  /** Learned ranges that observe every row (ACI). */
+  /** Learned ranges that observe every row (ACI per service × metric). */
   readonly aci: CalibratedRanges;
   /** Learned ranges that never observe (the model as trained). */
   readonly static: CalibratedRanges;
   /** No learned model: the simulated value widened by past simulation errors; observes every row. */
   readonly simOnly: CalibratedRanges;
   readonly naive: PastSpread;
-  /** What-if: one learned CalibratedRanges per service, each observing only its service's rows. */
-  readonly aciPerService: (service: string) => CalibratedRanges;
 }
+
+/** A learned latency or CPU range whose high is more than this many times its low is implausibly wide. */
+export const WIDE_FACTOR = 100;
+/** A learned error-rate range wider than this (absolute) is implausibly wide. */
+export const WIDE_ERROR_RATE = 0.5;
 
 export class Scoreboard {
   private readonly slices = new Map<string, SliceTally>();
-  /** Learned ranges that hit the ±20 log-ratio bound (ACI's unbounded interval), by variant. */
-  readonly unbounded = { aci: 0, aciPerService: 0 };
+  /** Learned ranges that are implausibly wide (isImplausiblyWide), by learned variant. */
+  readonly wide = { aci: 0, static: 0 };
 
   tally(service: string, metric: ModelMetric): SliceTally {
     const key = `${service}|${metric}`;
@@ -87,7 +90,7 @@ export class Scoreboard {
       slice = {
         service,
         metric,
-        by: { aci: empty(), static: empty(), simOnly: empty(), naive: empty(), aciPerService: empty() },
+        by: { aci: empty(), static: empty(), simOnly: empty(), naive: empty() },
       };
       this.slices.set(key, slice);
     }
@@ -102,8 +105,8 @@ export class Scoreboard {
   static merged(boards: readonly Scoreboard[]): Scoreboard {
     const out = new Scoreboard();
     for (const board of boards) {
-      out.unbounded.aci += board.unbounded.aci;
-      out.unbounded.aciPerService += board.unbounded.aciPerService;
+      out.wide.aci += board.wide.aci;
+      out.wide.static += board.wide.static;
       for (const slice of board.all()) {
         const into = out.tally(slice.service, slice.metric);
         for (const v of VARIANTS) {
@@ -151,28 +154,30 @@ export function walkForward(
       const naive = variants.naive.band(row.service, metric, row.at);
       if (naive === null) continue;
       const slice = board.tally(row.service, metric);
-      const aci = variants.aci.range(metric, simulated, row.features);
-      if (isUnbounded(metric, simulated, aci.high)) board.unbounded.aci += 1;
+      const aci = variants.aci.range(metric, simulated, row.features, row.service);
+      if (isImplausiblyWide(metric, aci)) board.wide.aci += 1;
       score(slice.by.aci, aci, observed);
-      score(slice.by.static, variants.static.range(metric, simulated, row.features), observed);
-      score(slice.by.simOnly, variants.simOnly.range(metric, simulated, row.features), observed);
+      const fixed = variants.static.range(metric, simulated, row.features, row.service);
+      if (isImplausiblyWide(metric, fixed)) board.wide.static += 1;
+      score(slice.by.static, fixed, observed);
+      score(slice.by.simOnly, variants.simOnly.range(metric, simulated, row.features, row.service), observed);
       score(slice.by.naive, naive, observed);
-      const perService = variants.aciPerService(row.service).range(metric, simulated, row.features);
-      if (isUnbounded(metric, simulated, perService.high)) board.unbounded.aciPerService += 1;
-      score(slice.by.aciPerService, perService, observed);
     }
     variants.aci.observe(row);
-    variants.aciPerService(row.service).observe(row);
     variants.simOnly.observe(row);
     variants.naive.add(row);
     if (onProgress !== undefined && (i - from) % 500 === 499) onProgress((i - from + 1) / (to - from));
   }
 }
 
-function isUnbounded(metric: ModelMetric, simulated: number, high: number): boolean {
-  // An unbounded error-rate range is clamped to [0, 1].
-  if (metric === 'errorRate') return high >= 1;
-  return high >= Math.max(1e-4, simulated) * Math.exp(19.9);
+/**
+ * Whether a learned range is implausibly wide: not finite, an error-rate range wider than
+ * WIDE_ERROR_RATE, or a latency / CPU range whose high exceeds WIDE_FACTOR × its low.
+ */
+export function isImplausiblyWide(metric: ModelMetric, range: { low: number; high: number }): boolean {
+  if (!Number.isFinite(range.low) || !Number.isFinite(range.high)) return true;
+  if (metric === 'errorRate') return range.high - range.low > WIDE_ERROR_RATE;
+  return range.high > WIDE_FACTOR * range.low;
 }
 
 /** Covered share of a set of tallies (pooled). */
