@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CalibratedRanges } from '../calibration/model-set.js';
+import { syntheticRows } from '../calibration/test-rows.js';
 import { loadConfiguration } from '../config/index.js';
 import type { ApplicationConfig } from '../config/types.js';
 import type { ServiceProfile } from '../sim/profile.js';
@@ -121,5 +123,28 @@ describe('ObservedForecaster', () => {
     );
     expect(slow?.risk).toBeGreaterThan(0.5);
     expect(slow?.detail).toMatch(/slots queue/);
+  });
+
+  it("judges a later tier's p99 by its calibrated range when the model has a basis for one", async () => {
+    const app = await shop();
+    // p99 of the station ≈ 200 ms at every later tier: under cart's 250 ms limit by itself.
+    const canary = (): ReturnType<typeof provider> => provider(50, 0.05, 0.5, 100, 160);
+    const plain = await new ObservedForecaster(app, canary()).forecast(request(app, 'v3', 0, 20));
+    expect(plain?.risk ?? 0).toBe(0);
+    // With no past errors to go by, the widened cold-start range decides nothing either.
+    const cold = new CalibratedRanges(null);
+    const widened = await new ObservedForecaster(app, canary(), { calibration: () => cold }).forecast(
+      request(app, 'v3', 0, 20),
+    );
+    expect(widened?.risk ?? 0).toBe(0);
+    // Past windows show the simulation's p99 off by up to ~±40%: part of the range is over the limit.
+    const learnedFrom = new CalibratedRanges(null);
+    learnedFrom.remember(syntheticRows(500, 21));
+    const calibrated = await new ObservedForecaster(app, canary(), {
+      calibration: () => learnedFrom,
+    }).forecast(request(app, 'v3', 0, 20));
+    expect(calibrated?.risk).toBeGreaterThan(0.1);
+    expect(calibrated?.risk).toBeLessThan(1);
+    expect(calibrated?.detail).toMatch(/90% range \d+–\d+ ms through the model/);
   });
 });

@@ -4,6 +4,8 @@ import type { MetricsProvider } from '../metrics/provider.js';
 import type { SimModel } from '../sim/model.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import { simulate } from '../sim/simulate.js';
+import { buildFeatures } from '../calibration/features.js';
+import type { CalibratedRanges } from '../calibration/model-set.js';
 import { lognormalFrom } from './profiles.js';
 import { PEAK_FACTOR } from './scenarios.js';
 
@@ -21,6 +23,12 @@ export interface ForecastOptions {
   /** Simulated seconds per later tier for the latency forecast. */
   readonly simSeconds?: number;
   readonly seeds?: readonly number[];
+  /**
+   * The prediction model: a simulated p99 at a later tier becomes its calibrated 90% range, and the
+   * share of that range over the limit is the breach probability of the run (docs/model.md).
+   * Without it a run breaches when its simulated p99 is over the limit.
+   */
+  readonly calibration?: () => CalibratedRanges;
 }
 
 /** Relative uncertainty kept around a confirmed prior. */
@@ -30,13 +38,13 @@ const MIN_WINDOWS = 5;
 /** Share of the busiest seconds left out of the CPU estimate. */
 const BURST_SHARE = 0.2;
 
-const DEFAULTS = {
+const DEFAULTS: Omit<Required<ForecastOptions>, 'calibration'> = {
   idleCoresPerReplica: 0.003,
   minRequests: 10,
   peakWeight: 0.3,
   simSeconds: 30,
   seeds: [1, 2],
-} as const;
+};
 
 /**
  * The fast re-prediction during a rollout: from the canary's profile as observed at the current
@@ -50,14 +58,17 @@ const DEFAULTS = {
 export class ObservedForecaster implements Forecaster {
   private readonly app: ApplicationConfig;
   private readonly provider: MetricsProvider;
-  private readonly options: Required<ForecastOptions>;
+  private readonly options: Omit<Required<ForecastOptions>, 'calibration'>;
+  private readonly calibration: (() => CalibratedRanges) | null;
   /** CPU ms per request measured before the rollout, by `service\u0000revision`. */
   private readonly priors = new Map<string, number>();
 
   constructor(app: ApplicationConfig, provider: MetricsProvider, options: ForecastOptions = {}) {
     this.app = app;
     this.provider = provider;
-    this.options = { ...DEFAULTS, ...options };
+    const { calibration, ...rest } = options;
+    this.options = { ...DEFAULTS, ...rest };
+    this.calibration = calibration ?? null;
   }
 
   /**
@@ -93,6 +104,7 @@ export class ObservedForecaster implements Forecaster {
 
     const cpuLimit = service.limits.cpu;
     const cpuCores = await this.steadyCpu(service.name, canary, from, to);
+    let cpuMsPerRequest: number | null = null;
     if (cpuLimit !== undefined && cpuCores !== null && cpuCores > 0 && capacity > 0) {
       const observedHigh = (cpuCores * seconds * 1000) / c.requests;
       const observedLow =
@@ -108,6 +120,7 @@ export class ObservedForecaster implements Forecaster {
       // The idle allowance must not dominate: at a tiny tier the range says nothing, so no forecast.
       const informative = confirmed || (high > 0 && high - low <= high / 2);
       const mid = (low + high) / 2;
+      cpuMsPerRequest = mid;
       const utilisation = (tier: number, cpuMs: number, multiple: number): number =>
         ((tier / 100) * serviceRate * multiple * cpuMs) / 1000 / capacity;
       // Breach probability at a later tier: the scenario-weighted share of the CPU range over the limit.
@@ -145,36 +158,65 @@ export class ObservedForecaster implements Forecaster {
       let risk = 0;
       let firstTier: number | null = null;
       let worst = 0;
+      const ranges = this.calibration?.() ?? null;
+      let worstRange: { low: number; high: number } | null = null;
       for (const scenario of scenarios) {
         for (const seed of this.options.seeds) {
-          let breached = false;
+          let breach = 0;
           for (const tier of later) {
+            const rate = (tier / 100) * serviceRate * scenario.multiple;
             const result = simulate(
-              this.station(
-                service.name,
-                slotTime,
-                (tier / 100) * serviceRate * scenario.multiple,
-                replicas,
-                service.resources.concurrency,
-              ),
+              this.station(service.name, slotTime, rate, replicas, service.resources.concurrency),
               seed,
             );
-            const p99 = result.services[0]?.revisions[0]?.latencyMs.p99 ?? 0;
-            if (p99 > latencyLimit) {
-              breached = true;
-              worst = Math.max(worst, p99);
-              if (scenario.name === 'nominal' && (firstTier === null || tier < firstTier)) firstTier = tier;
-              break;
+            const stats = result.services[0]?.revisions[0];
+            const p99 = stats?.latencyMs.p99 ?? 0;
+            let share = p99 > latencyLimit ? 1 : 0;
+            let range: { low: number; high: number } | null = null;
+            if (ranges !== null && stats !== undefined && p99 > 0) {
+              const features = buildFeatures({
+                at: to,
+                ratePerSec: rate,
+                replicas,
+                concurrency: service.resources.concurrency,
+                cpuPerReplica: cores,
+                profile: { p50Ms: p50, p95Ms: p95, cpuMsPerRequest: cpuMsPerRequest ?? 0 },
+                simulated: {
+                  latencyP50Ms: stats.latencyMs.p50,
+                  latencyP95Ms: stats.latencyMs.p95,
+                  latencyP99Ms: p99,
+                  errorRate: stats.errorRate,
+                  cpuCores: (rate * (cpuMsPerRequest ?? 0)) / 1000,
+                  slotUtilisation: stats.slotUtilisation,
+                },
+                revisionAgeHours: 0,
+              });
+              const calibrated = ranges.range('latencyP99Ms', p99, features, service.name);
+              // The widened cold-start range promises nothing: it does not decide a breach.
+              if (calibrated.source !== 'simulation-widened') {
+                range = calibrated;
+                share = shareAbove(range.low, range.high, latencyLimit);
+              }
             }
+            if (share > breach) {
+              breach = share;
+              if (p99 >= worst) {
+                worst = p99;
+                worstRange = range;
+              }
+              if (scenario.name === 'nominal' && share >= 0.5 && (firstTier === null || tier < firstTier))
+                firstTier = tier;
+            }
+            if (breach >= 1) break;
           }
-          if (breached) risk += scenario.weight / this.options.seeds.length;
+          risk += (scenario.weight / this.options.seeds.length) * breach;
         }
       }
       if (risk > 0) {
         findings.push({
           risk,
           tier: firstTier,
-          detail: `${service.name} ${canary} holds each request ${p50.toFixed(1)} ms (p50) at the ${current}% tier: its slots queue and p99 reaches ${worst.toFixed(0)} ms at a later tier (limit ${latencyLimit} ms)`,
+          detail: `${service.name} ${canary} holds each request ${p50.toFixed(1)} ms (p50) at the ${current}% tier: its slots queue and p99 reaches ${worst.toFixed(0)} ms at a later tier${worstRange === null ? '' : ` (90% range ${worstRange.low.toFixed(0)}–${worstRange.high.toFixed(0)} ms through the model)`} (limit ${latencyLimit} ms)`,
         });
       }
     }

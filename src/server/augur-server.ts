@@ -101,7 +101,9 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
           () => ranges.ranges(),
           new StableBaselineSource(plane.provider),
         ),
-        forecaster: new ObservedForecaster(plane.application, plane.provider),
+        forecaster: new ObservedForecaster(plane.application, plane.provider, {
+          calibration: () => ranges.ranges(),
+        }),
         clock,
         onEvent: (event) => hub.publish(event),
         ...(options.controllerSettings !== undefined ? { settings: options.controllerSettings } : {}),

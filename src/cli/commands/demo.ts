@@ -104,7 +104,6 @@ export const demo: Command = {
     }
     const app = freshDemoState(loaded.value.application);
     const serving = await serve(app, ctx.io, { quiet: true });
-    const forecaster = new ObservedForecaster(app, serving.plane.provider);
     // The prediction model learns from every second of the shop's traffic (docs/model.md).
     const models = await ModelService.open({
       store: serving.plane.store,
@@ -114,6 +113,9 @@ export const demo: Command = {
       say: (line) => say(`         ${line}\n`),
     });
     models.start();
+    const forecaster = new ObservedForecaster(app, serving.plane.provider, {
+      calibration: () => models.ranges(),
+    });
     const controller = new RolloutController({
       store: serving.plane.store,
       plane: serving.plane,
