@@ -3,6 +3,7 @@ import { buildFeatures } from '../calibration/features.js';
 import type { CalibratedRanges } from '../calibration/model-set.js';
 import type { RevisionStats } from '../sim/model.js';
 import type { ServiceProfile } from '../sim/profile.js';
+import type { RevisionMetrics } from './judge.js';
 import type { PredictedMetric, PredictedRangeEntry } from './types.js';
 
 /** The model's metric behind each predicted metric (CPU utilisation is cores over the allocation). */
@@ -37,8 +38,34 @@ export function calibrateEntry(
   calibration: CalibratedRanges,
   context: EntryContext,
 ): PredictedRangeEntry {
-  const { stats, profile } = context;
+  const { stats } = context;
   const metric = MODEL_METRIC[entry.metric];
+  const { features, cpuCores } = featuresOf(context);
+  const centre = metric === 'errorRate' ? stats.errorRate : simulatedValue(metric, stats, cpuCores);
+  const simulated = { low: entry.low, high: entry.high };
+  if (!(centre > 0) && metric !== 'errorRate') return entry;
+  const range = calibration.range(metric, centre, features, entry.service);
+  if (metric === 'errorRate') {
+    return {
+      ...entry,
+      low: Math.min(entry.low, range.low),
+      high: Math.max(entry.high, range.high),
+      source: range.source,
+      simulated,
+    };
+  }
+  return {
+    ...entry,
+    low: entry.low * (range.low / centre),
+    high: entry.high * (range.high / centre),
+    source: range.source,
+    simulated,
+  };
+}
+
+/** The model's features for a revision's simulated figures at a tier, and its simulated CPU cores. */
+function featuresOf(context: EntryContext): { features: number[]; cpuCores: number } {
+  const { stats, profile } = context;
   const cpuCores = (context.ratePerSec * profile.cpuMsPerRequest) / 1000;
   const features = buildFeatures({
     at: context.at,
@@ -61,25 +88,32 @@ export function calibrateEntry(
     },
     revisionAgeHours: 0,
   });
-  const centre = metric === 'errorRate' ? stats.errorRate : simulatedValue(metric, stats, cpuCores);
-  const simulated = { low: entry.low, high: entry.high };
-  if (!(centre > 0) && metric !== 'errorRate') return entry;
-  const range = calibration.range(metric, centre, features, entry.service);
-  if (metric === 'errorRate') {
-    return {
-      ...entry,
-      low: Math.min(entry.low, range.low),
-      high: Math.max(entry.high, range.high),
-      source: range.source,
-      simulated,
-    };
-  }
+  return { features, cpuCores };
+}
+
+/**
+ * A run's figures as the learned model expects production to show them: p99 and CPU multiplied by
+ * the correction's median (the geometric middle of its range), so a simulator that is
+ * systematically optimistic does not hide a breach. Only a learned model corrects; the cold-start
+ * ranges are centred on the simulation and leave it as it is. Error rates stay the simulation's.
+ */
+export function correctMetrics(
+  calibration: CalibratedRanges,
+  service: string,
+  m: RevisionMetrics,
+  context: EntryContext,
+): RevisionMetrics {
+  const { features, cpuCores } = featuresOf(context);
+  const median = (metric: ModelMetric, value: number): number => {
+    if (!(value > 0)) return value;
+    const range = calibration.range(metric, value, features, service);
+    return range.source === 'learned' ? Math.sqrt(range.low * range.high) : value;
+  };
+  const cpu = median('cpuCores', cpuCores);
   return {
-    ...entry,
-    low: entry.low * (range.low / centre),
-    high: entry.high * (range.high / centre),
-    source: range.source,
-    simulated,
+    ...m,
+    latencyP99Ms: median('latencyP99Ms', m.latencyP99Ms),
+    cpuUtilisation: cpuCores > 0 ? m.cpuUtilisation * (cpu / cpuCores) : m.cpuUtilisation,
   };
 }
 

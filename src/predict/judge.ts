@@ -78,13 +78,25 @@ export function overLimit(
 
 const JUDGED: readonly PredictedMetric[] = ['latencyP99Ms', 'errorRate', 'cpuUtilisation'];
 
+/**
+ * Turns a run's simulated figures of a revision into the ones to judge (the prediction model's
+ * correction, predict/calibrate.ts); identity when absent.
+ */
+export type MetricsAdjuster = (
+  service: string,
+  revision: string,
+  m: RevisionMetrics,
+  stats: RevisionStats,
+) => RevisionMetrics;
+
 /** Every `service/revision:metric` over its limit in a run. */
-export function breachesOf(app: ApplicationConfig, run: SimRunResult): Set<string> {
+export function breachesOf(app: ApplicationConfig, run: SimRunResult, adjust?: MetricsAdjuster): Set<string> {
   const out = new Set<string>();
   for (const service of run.services) {
     for (const r of service.revisions) {
-      const m = metricsOf(run, service.service, r.revision);
-      if (m === null) continue;
+      const raw = metricsOf(run, service.service, r.revision);
+      if (raw === null) continue;
+      const m = adjust === undefined ? raw : adjust(service.service, r.revision, raw, r);
       for (const metric of JUDGED) {
         if (overLimit(app, service.service, metric, m) === true)
           out.add(`${service.service}/${r.revision}:${metric}`);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CalibratedRanges, trainModelSet } from '../calibration/model-set.js';
+import { syntheticRows } from '../calibration/test-rows.js';
 import { loadConfiguration } from '../config/index.js';
 import type { DeploymentConfiguration } from '../config/types.js';
 import type { ServiceProfile } from '../sim/profile.js';
@@ -76,6 +78,40 @@ describe('predictRelease', () => {
     expect(a.failurePoints.some((p) => p.kind === 'cascade' && p.scenario === 'down:payments')).toBe(true);
     const b = await predictRelease(config.application, release, { ...options, workers: 1 });
     expect(b).toEqual(a);
+  });
+
+  it('puts ranges through the model and judges limits on what it expects production to show', async () => {
+    const config = await shop('cart-v2');
+    const release = config.releases[0]!;
+    // Production, as this model learned it, uses e^1 ≈ 2.7 × the simulated CPU and latency.
+    const set = await trainModelSet(syntheticRows(600, 31, { shift: 1 }), { now: 0, worker: false });
+    const learned = await predictRelease(config.application, release, {
+      ...options,
+      calibration: new CalibratedRanges(set),
+    });
+    expect(learned.modelVersion).toBe(set?.id);
+    const cpu = learned.ranges.find(
+      (r) => r.service === 'cart' && r.metric === 'cpuUtilisation' && r.tier === 100,
+    );
+    expect(cpu?.source).toBe('learned');
+    expect(cpu?.low).toBeGreaterThan(2 * (cpu?.simulated?.low ?? Infinity));
+    // cart v2 at 100%: ~35% of its CPU simulated, over 100% corrected: over the 85% limit in every run…
+    expect(cpu?.breachProbability).toBe(1);
+    // …but cart v1 would be too (the baseline, corrected alike): the breach is not the release's.
+    expect(learned.breachTier).toBeNull();
+    expect(learned.riskScore).toBeLessThanOrEqual(release.risk.low);
+    // Before a model exists, the ranges are widened, the judgement the simulation's own.
+    const cold = await predictRelease(config.application, release, {
+      ...options,
+      calibration: new CalibratedRanges(null),
+    });
+    expect(cold.ranges.every((r) => r.source === 'simulation-widened')).toBe(true);
+    expect(
+      cold.ranges.find((r) => r.service === 'cart' && r.metric === 'cpuUtilisation' && r.tier === 100)
+        ?.breachProbability,
+    ).toBe(0);
+    expect(cold.breachTier).toBeNull();
+    expect(cold.modelVersion).toBe('sim-1');
   });
 
   it('computes weighted quantiles', () => {

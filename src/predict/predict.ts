@@ -5,7 +5,7 @@ import type { ServiceProfile } from '../sim/profile.js';
 import type { MetricMinute } from '../store/store.js';
 import type { CalibratedRanges } from '../calibration/model-set.js';
 import { changedServices, buildModel } from './build-model.js';
-import { calibrateEntry } from './calibrate.js';
+import { calibrateEntry, correctMetrics } from './calibrate.js';
 import { failurePoints } from './failure-points.js';
 import {
   breachesOf,
@@ -14,6 +14,7 @@ import {
   MIN_REQUESTS_RANGE,
   overLimit,
   revisionStats,
+  type MetricsAdjuster,
   valueOf,
 } from './judge.js';
 import { profileLookup, profilesFromHistory } from './profiles.js';
@@ -147,6 +148,28 @@ export async function predictRelease(
   const confidence = options.confidence ?? 0.9;
   const lowQ = (1 - confidence) / 2;
 
+  // With a learned model, limits are judged on the figures it expects production to show.
+  const adjusterFor = (scenarioName: string, share: number): MetricsAdjuster | undefined => {
+    const calibration = options.calibration;
+    const scenario = scenarios.find((x) => x.name === scenarioName);
+    if (calibration?.set === null || calibration === undefined || scenario === undefined) return undefined;
+    return (service, revision, m, stats) => {
+      const config = app.services[service];
+      if (config === undefined) return m;
+      const canary = canaries.get(service);
+      const part = canary === undefined ? 1 : revision === canary ? share : 1 - share;
+      return correctMetrics(calibration, service, m, {
+        at: options.now ?? 0,
+        ratePerSec: scenario.ratePerSec * (mix[service] ?? 1) * part,
+        replicas: config.resources.replicas,
+        concurrency: config.resources.concurrency,
+        cpuPerReplica: config.resources.cpu,
+        profile: profiles.lookup(service, revision),
+        stats,
+      });
+    };
+  };
+
   const ranges: PredictedRangeEntry[] = [];
   for (const subject of subjects) {
     for (const metric of PREDICTED_METRICS) {
@@ -159,9 +182,15 @@ export async function predictRelease(
           for (const seed of seeds) {
             const r = run(scenario.name, seed, share);
             const m = r === undefined ? null : metricsOf(r, subject.service, subject.revision);
-            if (m === null) continue;
+            if (m === null || r === undefined) continue;
             const w = scenario.weight / seeds.length;
-            const over = overLimit(app, subject.service, metric, m);
+            const adjust = adjusterFor(scenario.name, share);
+            const stats = adjust === undefined ? null : revisionStats(r, subject.service, subject.revision);
+            const judged =
+              adjust === undefined || stats === null
+                ? m
+                : adjust(subject.service, subject.revision, m, stats);
+            const over = overLimit(app, subject.service, metric, judged);
             if (over !== null) {
               judgedWeight += w;
               if (over) breachWeight += w;
@@ -215,8 +244,11 @@ export async function predictRelease(
     const r = run(scenario, seed, share);
     if (r === undefined) return false;
     const baselineRun = run(scenario, seed, 0);
-    const baseline = baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun);
-    return [...breachesOf(app, r)].some((b) => !baseline.has(stableKey(b, app)));
+    const baseline =
+      baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun, adjusterFor(scenario, 0));
+    return [...breachesOf(app, r, adjusterFor(scenario, share))].some(
+      (b) => !baseline.has(stableKey(b, app)),
+    );
   };
   const scenarioSummaries: ScenarioSummary[] = [];
   let risk = 0;
