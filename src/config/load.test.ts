@@ -75,6 +75,7 @@ describe('a valid application and release', () => {
         risk: { low: 0.1, high: 0.5 },
         alpha: 0.01,
         tolerance: { latencyIncrease: 0 },
+        rollback: { policy: 'service' },
         mitigations: [
           {
             name: 'restore-orders-db',

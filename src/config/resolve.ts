@@ -96,6 +96,7 @@ export function resolveRelease(doc: ReleaseDocument, source: string): ReleaseCon
     risk: spec.risk,
     alpha: spec.alpha,
     tolerance: spec.tolerance,
+    rollback: spec.rollback,
     mitigations: spec.mitigations.map(resolveMitigation),
     source,
   };

@@ -249,6 +249,7 @@ const releaseSpec = z.strictObject({
     }),
   alpha: z.number().gt(0).lt(1).default(0.01),
   tolerance: z.strictObject({ latencyIncrease: z.number().min(0).max(100).default(0) }).prefault({}),
+  rollback: z.strictObject({ policy: z.enum(['service', 'hold', 'all']).default('service') }).prefault({}),
   mitigations: z.array(mitigation).default(() => []),
 });
 

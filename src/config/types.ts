@@ -92,6 +92,8 @@ export interface MitigationConfig {
   readonly restore: 'auto' | 'manual';
 }
 
+export type RollbackPolicy = 'service' | 'hold' | 'all';
+
 export interface ReleaseConfig {
   readonly name: string;
   readonly application: string;
@@ -108,6 +110,12 @@ export interface ReleaseConfig {
    * it existed) or 0: any slowdown counts.
    */
   readonly tolerance?: { readonly latencyIncrease: number };
+  /**
+   * When one changed service goes RED: roll back that service only and let the others go on
+   * ('service', the default), hold the others until an operator acts ('hold'), or roll back every
+   * service ('all'). Absent in releases recorded before it existed: 'service'.
+   */
+  readonly rollback?: { readonly policy: RollbackPolicy };
   readonly mitigations: readonly MitigationConfig[];
   readonly source: string;
 }

@@ -67,6 +67,7 @@ function resume(t: Transition, track: ServiceTrack): void {
   if (track.phase !== 'paused' && track.phase !== 'warning') return;
   track.phase = 'progressing';
   track.pausedByOperator = false;
+  track.heldByRelease = null;
   track.warningSince = null;
   track.clearSince = null;
   track.reason = null;

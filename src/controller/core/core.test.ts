@@ -390,3 +390,96 @@ describe('rollout decision core', () => {
     );
   });
 });
+
+describe('several services in one release', () => {
+  const graph = {
+    name: 'shop',
+    services: {
+      frontend: { stable: 'v1', calls: [{ service: 'cart' }, { service: 'catalog' }] },
+      cart: { stable: 'v1', calls: [{ service: 'payments' }] },
+      payments: { stable: 'v1', calls: [] },
+      catalog: { stable: 'v1', calls: [] },
+    },
+  } as unknown as ApplicationConfig;
+  const three = (policy: 'service' | 'hold' | 'all' = 'service'): ReleaseConfig => ({
+    ...release(['cart', 'payments', 'catalog']),
+    rollback: { policy },
+  });
+  const failing = window(40, 10);
+  const start = (policy?: 'service' | 'hold' | 'all'): ReleaseState =>
+    settle(createRelease(three(policy), graph, scripted, 0), 0).state;
+
+  it('blames the service whose own behaviour broke, not the caller that saw its errors', () => {
+    const state = start();
+    expect(state.callees).toMatchObject({ frontend: ['cart', 'catalog', 'payments'], cart: ['payments'] });
+    const step = tick(
+      state,
+      [obs('cart', 100, 0, failing), obs('payments', 100, 0, failing), obs('catalog', 100, 0)],
+      scripted,
+      10_000,
+    );
+    const [cart, payments, catalog] = step.state.tracks;
+    expect(payments?.phase).toBe('rolling-back');
+    expect(cart?.phase).toBe('progressing');
+    expect(catalog?.phase).toBe('progressing');
+    expect((cart?.analysis as { windows: number }).windows).toBe(0);
+    const decisions = step.events.filter((e) => e.type === 'decision').map((e) => e.message);
+    expect(decisions).toContainEqual(
+      expect.stringMatching(/^HOLD cart v2: not the culprit: .* explained by payments/),
+    );
+    expect(decisions).toContainEqual(
+      expect.stringMatching(
+        /^RED payments v2: .*payments is the culprit: its own behaviour broke \(cart, frontend only saw it/,
+      ),
+    );
+    const started = step.events.find((e) => e.type === 'rollback-started');
+    expect(started?.data).toMatchObject({ culprit: 'payments', callers: ['cart', 'frontend'] });
+    expect(step.actions).toEqual([{ type: 'set-weight', service: 'payments', revision: 'v2', weight: 0 }]);
+  });
+
+  it('a caller failing on its own is the culprit, even beside a failing callee', () => {
+    const state = start();
+    // cart's canary crash-loops: no callee explains that.
+    const crashing = { ...obs('cart', 100, 0, failing), crashLoop: true };
+    const step = tick(
+      state,
+      [crashing, obs('payments', 100, 0, failing), obs('catalog', 100, 0)],
+      scripted,
+      10_000,
+    );
+    expect(step.state.tracks.map((x) => x.phase)).toEqual(['rolling-back', 'rolling-back', 'progressing']);
+    // Callers first: cart's weight goes to 0 before payments'.
+    expect(step.actions.map((a) => (a.type === 'set-weight' ? a.service : a.type))).toEqual([
+      'cart',
+      'payments',
+    ]);
+  });
+
+  it('applies the release policy to the others: go on, hold until an operator acts, or roll back all', () => {
+    const observe = (state: ReleaseState) =>
+      tick(
+        state,
+        [obs('cart', 100, 0), obs('payments', 100, 0, failing), obs('catalog', 100, 0)],
+        scripted,
+        10_000,
+      );
+    expect(observe(start('service')).state.tracks.map((x) => x.phase)).toEqual([
+      'progressing',
+      'rolling-back',
+      'progressing',
+    ]);
+    const held = observe(start('hold'));
+    expect(held.state.tracks.map((x) => x.phase)).toEqual(['paused', 'rolling-back', 'paused']);
+    expect(held.state.tracks[0]?.reason).toMatch(/held: payments v2 rolled back \(release policy "hold"\)/);
+    const resumed = command(held.state, { type: 'resume', service: 'catalog' }, 'alice', 11_000).state;
+    expect(resumed.tracks[2]).toMatchObject({ phase: 'progressing', heldByRelease: null });
+    const all = observe(start('all'));
+    expect(all.state.tracks.map((x) => x.phase)).toEqual(['rolling-back', 'rolling-back', 'rolling-back']);
+    // Callers before callees: cart before payments; catalog (no relation) by name.
+    expect(all.actions.map((a) => (a.type === 'set-weight' ? a.service : a.type))).toEqual([
+      'cart',
+      'catalog',
+      'payments',
+    ]);
+  });
+});

@@ -116,6 +116,8 @@ export function createRelease(
       outageAction: settings.outageAction,
     },
     stopCanaryAfterMs: settings.stopCanaryAfterMs,
+    rollbackPolicy: release.rollback?.policy ?? 'service',
+    callees: transitiveCallees(app),
     tracks,
     aborted: false,
     sequence: 0,
@@ -171,6 +173,24 @@ export function startRollback(
   }
   t.event('rollback-started', track.service, `${track.service} ${track.canary}: ${reason}`, 'RED', data);
   requestWeight(t, track, 0);
+}
+
+/** Each service's callees, direct and indirect, sorted (the configuration forbids cycles). */
+export function transitiveCallees(app: ApplicationConfig): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const visit = (service: string, seen: Set<string>): void => {
+    for (const call of app.services[service]?.calls ?? []) {
+      if (seen.has(call.service)) continue;
+      seen.add(call.service);
+      visit(call.service, seen);
+    }
+  };
+  for (const service of Object.keys(app.services)) {
+    const seen = new Set<string>();
+    visit(service, seen);
+    out[service] = [...seen].sort();
+  }
+  return out;
 }
 
 export function isTerminal(track: ServiceTrack): boolean {

@@ -25,19 +25,127 @@ export function tick(
   partial: readonly PartialWindow[] = [],
 ): Step {
   const t = new Transition(state, now);
+  const reds: Red[] = [];
   for (const track of t.state.tracks) {
     if (!active(track)) continue;
     // No observation: its window is not complete yet (windows are whole seconds). Not an outage:
     // a failed read arrives as an observation without data.
     const observation = observations.find((o) => o.service === track.service);
+    let red: Red | null = null;
     if (observation !== undefined) {
-      tickTrack(t, track, observation, analysis);
+      red = tickTrack(t, track, observation, analysis);
       track.lastTickAt = now;
     }
     const current = partial.find((p) => p.service === track.service);
-    if (current !== undefined && active(track)) guardPartial(t, track, current);
+    if (red === null && current !== undefined && active(track)) red = guardPartial(track, current);
+    if (red !== null) reds.push(red);
   }
+  if (reds.length > 0) redOutcome(t, reds, analysis);
   return t.done();
+}
+
+/** A track's RED verdict in this tick, before attribution decides what is done about it. */
+interface Red {
+  readonly track: ServiceTrack;
+  readonly message: string;
+  readonly findings: readonly Finding[];
+  readonly data: Record<string, unknown>;
+}
+
+/** Findings that a failing callee can cause in its callers: errors and latency. */
+const INHERITABLE = new Set([
+  'error-rate-limit',
+  'error-regression',
+  'latency-limit',
+  'latency-regression',
+  'hard-guard',
+]);
+
+/**
+ * Fault attribution, then the release's rollback policy. A RED track whose every finding is one a
+ * callee passes on (errors, latency) while a service it calls, directly or not, is itself RED in
+ * this tick or being rolled back, is not the culprit: it is not rolled back, its evidence restarts
+ * (what it has seen was its callee's), and the event says whose fault it was. Every other RED
+ * track is a culprit and is rolled back; then the policy: 'service' lets the others go on, 'hold'
+ * holds them until an operator acts, 'all' rolls them back too. Weights go to 0 callers first.
+ */
+function redOutcome(t: Transition, reds: readonly Red[], analysis: Analysis): void {
+  const callees = t.state.callees ?? {};
+  const failing = new Set<string>([
+    ...reds.map((r) => r.track.service),
+    ...t.state.tracks.filter((x) => x.phase === 'rolling-back').map((x) => x.service),
+  ]);
+  const culprits: Red[] = [];
+  for (const red of reds) {
+    const below = (callees[red.track.service] ?? []).filter((c) => failing.has(c));
+    const inherited =
+      below.length > 0 &&
+      red.findings.every((f) => INHERITABLE.has(f.test) && !f.message.includes('crash loop'));
+    if (!inherited) {
+      culprits.push(red);
+      continue;
+    }
+    const track = red.track;
+    track.analysis = analysis.initial(track.service);
+    decide(
+      t,
+      track,
+      'HOLD',
+      `not the culprit: ${red.message} — explained by ${below.join(', ')}, which it calls and which failed itself; its evidence starts afresh`,
+      red.findings,
+    );
+  }
+  if (culprits.length === 0) return;
+  const policy = t.state.rollbackPolicy ?? 'service';
+  const names = culprits.map((r) => `${r.track.service} ${r.track.canary}`).join(', ');
+  const others = t.state.tracks.filter((x) => active(x) && !culprits.some((r) => r.track === x));
+  const rollingBack = [...culprits.map((r) => r.track), ...(policy === 'all' ? others : [])];
+  for (const service of callerFirst(
+    rollingBack.map((x) => x.service),
+    callees,
+  )) {
+    const red = culprits.find((r) => r.track.service === service);
+    if (red === undefined) {
+      const track = others.find((x) => x.service === service);
+      if (track === undefined) continue;
+      const message = `release policy "all": rolled back with ${names}`;
+      decide(t, track, 'RED', message, []);
+      startRollback(t, track, message, { policy, culprit: culprits.map((r) => r.track.service) });
+      continue;
+    }
+    const callers = Object.entries(callees)
+      .filter(([, below]) => below.includes(service))
+      .map(([caller]) => caller)
+      .sort();
+    const blame = `${service} is the culprit: its own behaviour broke${callers.length > 0 ? ` (${callers.join(', ')} only saw it through their calls)` : ''}`;
+    // With one changed service the culprit goes without saying; with several the decision names it.
+    const said = t.state.tracks.length > 1 ? `${red.message} — ${blame}` : red.message;
+    decide(t, red.track, 'RED', said, red.findings);
+    startRollback(t, red.track, red.message, { ...red.data, culprit: service, callers, attribution: blame });
+  }
+  if (policy === 'hold') {
+    for (const track of others) {
+      if (track.phase === 'paused') continue;
+      track.phase = 'paused';
+      track.heldByRelease = names;
+      const tier = track.tiers[track.tierIndex];
+      if (tier !== undefined) tier.status = 'paused';
+      track.reason = `held: ${names} rolled back (release policy "hold"); resume, promote or roll back by hand`;
+      decide(t, track, 'HOLD', track.reason, []);
+    }
+  }
+}
+
+/** Services ordered callers before their callees (a caller never waits on a callee rolled back first). */
+function callerFirst(
+  services: readonly string[],
+  callees: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  return [...services].sort((a, b) => {
+    if ((callees[a] ?? []).includes(b)) return -1;
+    if ((callees[b] ?? []).includes(a)) return 1;
+    return (callees[b]?.length ?? 0) - (callees[a]?.length ?? 0) || a.localeCompare(b);
+  });
 }
 
 function active(track: ServiceTrack): boolean {
@@ -49,23 +157,32 @@ function active(track: ServiceTrack): boolean {
  * within the second instead of after the next complete window. Only the guard reads this window
  * (it is no statistical test: nothing is counted twice when the window completes).
  */
-function guardPartial(t: Transition, track: ServiceTrack, p: PartialWindow): void {
+function guardPartial(track: ServiceTrack, p: PartialWindow): Red | null {
   const { requests, errors } = p.canary;
-  if (requests < HARD_GUARD_MIN_REQUESTS || errors / requests < HARD_GUARD_ERROR_SHARE) return;
+  if (requests < HARD_GUARD_MIN_REQUESTS || errors / requests < HARD_GUARD_ERROR_SHARE) return null;
   const finding: Finding = {
     test: 'hard-guard',
     message: `the canary failed ${errors} of ${requests} requests so far this second (≥ ${HARD_GUARD_ERROR_SHARE * 100}%)`,
     evidence: errors / requests,
   };
-  decide(t, track, 'RED', finding.message, [finding]);
-  startRollback(t, track, finding.message, { findings: [finding], window: { from: p.from, to: p.to } });
+  return {
+    track,
+    message: finding.message,
+    findings: [finding],
+    data: { findings: [finding], window: { from: p.from, to: p.to } },
+  };
 }
 
-function tickTrack(t: Transition, track: ServiceTrack, observation: Observation, analysis: Analysis): void {
+function tickTrack(
+  t: Transition,
+  track: ServiceTrack,
+  observation: Observation,
+  analysis: Analysis,
+): Red | null {
   const { now, state } = t;
   if (observation.canary === null || observation.stable === null) {
     hold(t, track, observation.unavailable ?? 'no data');
-    return;
+    return null;
   }
   if (track.noDataSince !== null) {
     t.event('outage', track.service, `${track.service}: metrics are back`, null, {
@@ -114,13 +231,15 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
   });
 
   if (breaches.length > 0) {
-    const message = breaches.map((b) => b.message).join('; ');
-    decide(t, track, 'RED', message, breaches);
-    startRollback(t, track, message, {
+    return {
+      track,
+      message: breaches.map((b) => b.message).join('; '),
       findings: breaches,
-      ...(predicted.length > 0 ? { risk, forecast: observation.forecast ?? null } : {}),
-    });
-    return;
+      data: {
+        findings: breaches,
+        ...(predicted.length > 0 ? { risk, forecast: observation.forecast ?? null } : {}),
+      },
+    };
   }
 
   if (result.deviations.length > 0) {
@@ -136,7 +255,7 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
         findings: result.deviations,
       });
     }
-    return;
+    return null;
   }
   if (track.phase === 'warning') {
     track.clearSince ??= now;
@@ -148,9 +267,9 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
       if (tier !== undefined) tier.status = 'active';
       t.event('resumed', track.service, `${track.service}: deviation cleared, resuming`, null);
     }
-    return;
+    return null;
   }
-  if (track.phase !== 'progressing' || tier === undefined || !settled) return;
+  if (track.phase !== 'progressing' || tier === undefined || !settled) return null;
 
   const baked =
     tier.startedAt !== null &&
@@ -172,7 +291,7 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
       track.reason = `${RISK_HOLD} ${tier.share}%: risk ${percent(latestRisk ?? 0)} ${from} is above ${percent(state.risk.low)}, until the canary's figures lower it`;
       decide(t, track, 'HOLD', track.reason, []);
     }
-    return;
+    return null;
   }
   if (track.reason?.startsWith(RISK_HOLD) === true) track.reason = null;
   if (baked && confidentRisk && (!certify || result.withinLimits)) {
@@ -185,6 +304,7 @@ function tickTrack(t: Transition, track: ServiceTrack, observation: Observation,
     );
     advance(t, track);
   }
+  return null;
 }
 
 function hold(t: Transition, track: ServiceTrack, why: string): void {

@@ -1,3 +1,4 @@
+import type { RollbackPolicy } from '../../config/types.js';
 /**
  * The rollout state machine's data. Everything here is plain JSON: the controller persists it with
  * every event and resumes from it after a crash, and a replay rebuilds it from recorded observations.
@@ -52,6 +53,8 @@ export interface ServiceTrack {
   lastTickAt: number | null;
   /** End of the last window analysed: the next window starts here, so none is counted twice. */
   observedUntil: number | null;
+  /** Held because another service of the release went RED under the 'hold' policy. */
+  heldByRelease?: string | null;
   /**
    * The latest risk figure and its failure point: the prediction's before the rollout (`source`
    * 'prediction'), then each re-prediction of the later tiers from the canary's figures ('rollout').
@@ -92,6 +95,13 @@ export interface ReleaseState {
   };
   /** Delay between setting a rolled-back canary's weight to 0 and stopping it. */
   readonly stopCanaryAfterMs: number;
+  /** What happens to the other services when one goes RED; absent in older states: 'service'. */
+  readonly rollbackPolicy?: RollbackPolicy;
+  /**
+   * Every service's callees, direct and indirect (from the application's `calls`), for fault
+   * attribution and the rollback order. Absent in older states: no attribution.
+   */
+  readonly callees?: Readonly<Record<string, readonly string[]>>;
   readonly tracks: ServiceTrack[];
   /** Set by `abort`: the release ended by an operator. */
   aborted: boolean;
