@@ -97,6 +97,8 @@ export async function trainModelSet(
   const metrics: Partial<Record<ModelMetric, ModelVersion>> = {};
   for (const metric of MODEL_METRICS) {
     options.signal?.throwIfAborted();
+    // Between metrics the event loop runs: the controller's ticks never wait on a whole training.
+    if (options.worker !== false) await new Promise((resolve) => setImmediate(resolve));
     const training = trainingRowsFor(metric, rows);
     if (training.length < learnedFrom) continue;
     const trainOptions = {

@@ -131,7 +131,10 @@ describe('the model service', () => {
       expect(set?.rows).toBe(6_000);
       expect(elapsed).toBeGreaterThan(300);
       expect(gaps.length).toBeGreaterThan(elapsed / 10 / 3);
-      expect(Math.max(...gaps)).toBeLessThan(100);
+      // The fits run on the worker; this thread reads rows in pages and stores the version (about
+      // 2 MB of JSON). Ticks are ≥ 1 s apart: a pause of a fraction of that delays none of them.
+      expect(Math.max(...gaps)).toBeLessThan(250);
+      console.log(`largest event-loop gap while retraining: ${Math.max(...gaps).toFixed(0)} ms`);
       expect(service.ranges().source('latencyP99Ms')).toBe('learned');
       expect((await store.latestModelVersion())?.id).toBe(set?.id);
       expect(lines[0]).toMatch(/^model s-[0-9a-f]{8} trained on 6000 rows/);

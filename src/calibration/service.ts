@@ -152,7 +152,7 @@ export class ModelService {
 
   private async train(now: number): Promise<ModelSet | null> {
     try {
-      const stored = await this.options.store.modelRows({ limit: this.options.maxTrainingRows ?? 20_000 });
+      const stored = await readRows(this.options.store, this.options.maxTrainingRows ?? 20_000);
       const set = await trainModelSet(stored, {
         now,
         learnedFrom: this.options.learnedFrom ?? LEARNED_FROM,
@@ -186,6 +186,21 @@ export class ModelService {
       this.training = null;
     }
   }
+}
+
+/** Rows read per page, the event loop served between pages: a tick never waits on a long read. */
+const PAGE_ROWS = 2_000;
+
+/** The newest `count` rows, oldest first, read in pages. */
+async function readRows(store: Store, count: number): Promise<StoredModelRow[]> {
+  const pages: StoredModelRow[][] = [];
+  for (let offset = 0; offset < count; offset += PAGE_ROWS) {
+    const page = await store.modelRows({ limit: Math.min(PAGE_ROWS, count - offset), offset });
+    pages.unshift(page);
+    if (page.length < PAGE_ROWS) break;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return pages.flat();
 }
 
 /** The latest stored model set with its saved calibration state, or the cold start. */

@@ -135,3 +135,10 @@ export const FULL_WEIGHT = 10_000;
 export function percentToBasisPoints(percent: number): number {
   return Math.round(percent * 100);
 }
+
+/** Where the application's revisions run (relative paths of its files resolve from here). */
+export function applicationDir(app: ApplicationConfig): string {
+  for (const service of Object.values(app.services))
+    for (const revision of Object.values(service.revisions)) return revision.cwd;
+  return process.cwd();
+}

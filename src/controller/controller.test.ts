@@ -12,6 +12,8 @@ import type { ControlledPlane } from './controller.js';
 import { RolloutController } from './controller.js';
 import type { ReleaseEvent } from './core/events.js';
 import type { PredictionSource } from './predicted/source.js';
+import type { Mitigator } from './mitigator.js';
+import { MitigationRunner } from '../mitigation/runner.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'augur-controller-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -193,4 +195,107 @@ describe('rollout controller (fake data plane)', () => {
     await c.close();
     await store.close();
   }, 20_000);
+
+  it('backs up before the first tier, and after a rollback checks, restores and verifies the data — also across a restart', async () => {
+    const root = mkdtempSync(join(dir, 'mitigation-'));
+    const data = join(root, 'orders.db');
+    const repo = join(import.meta.dirname, '..', '..');
+    const orders = (await import(join(repo, 'examples/shop/lib/orders.js'))) as {
+      openOrders: (p: string) => {
+        prepare: (sql: string) => { run: (...a: unknown[]) => void };
+        close: () => void;
+      };
+      checksum: (o: object) => string;
+    };
+    const db = orders.openOrders(data);
+    const insert = db.prepare(
+      'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    let next = 0;
+    const write = (n: number, corrupt: boolean): void => {
+      for (let i = 0; i < n; i++) {
+        const o = { order_id: `o-${next++}`, user_key: 'u', amount_cents: 500, created_at: next };
+        insert.run(
+          o.order_id,
+          o.user_key,
+          corrupt ? 0 : o.amount_cents,
+          'v',
+          o.created_at,
+          orders.checksum(o),
+        );
+      }
+    };
+    write(10, false);
+    const mitigated: ReleaseConfig = {
+      ...release,
+      name: 'm',
+      bake: { minDurationMs: 60_000, minRequests: 0 },
+      mitigations: [
+        {
+          name: 'orders',
+          backup: { sqlite: data },
+          check: { command: [process.execPath, join(repo, 'examples/shop/check-orders.js'), data] },
+          restore: 'auto',
+        },
+      ],
+    };
+    const runner = new MitigationRunner({ stateDir: join(root, 'state'), baseDir: root });
+    // The first controller dies while the restore runs: its restore never finishes.
+    const stuck: Mitigator = {
+      backup: (...a) => runner.backup(...a),
+      check: (m) => runner.check(m),
+      restore: () => new Promise(() => undefined),
+    };
+    const store = new SqliteStore(join(root, 'augur.db'));
+    const plane = new FakePlane(provider({ down: false }));
+    const events: ReleaseEvent[] = [];
+    const first = new RolloutController({
+      store,
+      plane,
+      analysis: (r) => sequentialAnalysis(app, r),
+      prediction: noPrediction,
+      clock: systemClock,
+      onEvent: (e) => events.push(e),
+      retry: { initialMs: 10, maxMs: 40 },
+      settings: { resumeAfterMs: 100, outageAfterMs: 300, outageAction: 'hold', stopCanaryAfterMs: 0 },
+      mitigations: stuck,
+    });
+    const started = await first.submit(mitigated);
+    expect(started.mitigation?.backups).toHaveLength(1);
+    expect(events.find((e) => e.type === 'release-started')?.data).toMatchObject({
+      backups: [{ name: 'orders' }],
+    });
+    // The canary corrupts orders; an operator rolls it back.
+    write(4, true);
+    await first.command('m', { type: 'rollback' }, 'test');
+    await until(() => first.state('m')?.mitigation?.pending === 'restore');
+    expect(
+      events.some(
+        (e) => e.type === 'mitigation' && /data check failed .*4 of 14 orders are corrupt/.test(e.message),
+      ),
+    ).toBe(true);
+    expect(first.state('m')?.tracks[0]?.phase).toBe('rolled-back');
+    await first.close();
+    expect((await store.getRelease('m'))?.phase).toBe('running');
+    // A new controller picks the release up and runs the restore again, then the check.
+    const after: ReleaseEvent[] = [];
+    const second = new RolloutController({
+      store,
+      plane,
+      analysis: (r) => sequentialAnalysis(app, r),
+      prediction: noPrediction,
+      clock: systemClock,
+      onEvent: (e) => after.push(e),
+      mitigations: runner,
+    });
+    expect(await second.resume()).toEqual(['m']);
+    expect(await second.wait('m')).toBe('rolled-back');
+    expect(after.map((e) => e.message)).toContainEqual(
+      expect.stringMatching(/^data restored and verified \(orders: 10 orders verified/),
+    );
+    expect(second.state('m')?.mitigation).toMatchObject({ pending: null, status: 'restored' });
+    await second.close();
+    await store.close();
+    db.close();
+  }, 30_000);
 });

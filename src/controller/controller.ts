@@ -12,6 +12,8 @@ import { createRelease, DEFAULT_SETTINGS, isTerminal, nextIntervalMs, releasePha
 import type { ControllerSettings } from './core/release.js';
 import { tick } from './core/tick.js';
 import type { PriorRisk, ReleasePhase, ReleaseState } from './core/types.js';
+import { type MitigationOutcome, mitigationDone } from './core/mitigation.js';
+import type { Mitigator } from './mitigator.js';
 import { observeTrack } from './observe.js';
 import type { Forecaster, PredictionSource } from './predicted/source.js';
 
@@ -39,6 +41,8 @@ export interface ControllerOptions {
   /** Observers of every stored event (progress output, SSE, audit): called after it is durable. */
   readonly onEvent?: (event: ReleaseEvent) => void;
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  /** Takes the backups releases declare, checks and restores after a rollback (none: no backups). */
+  readonly mitigations?: Mitigator;
 }
 
 interface Running {
@@ -50,6 +54,8 @@ interface Running {
   readonly appliers: Set<string>;
   readonly finished: Promise<ReleasePhase>;
   finish: (phase: ReleasePhase) => void;
+  /** A mitigation step is running for this release. */
+  mitigating?: boolean;
 }
 
 /**
@@ -79,6 +85,21 @@ export class RolloutController {
       );
     }
     const app = this.options.plane.application;
+    // Backups come before the first tier: a release whose backup fails does not start. A crash
+    // meanwhile leaves no release to resume (it is stored below) and no half backup (renamed once whole).
+    const runner = this.options.mitigations;
+    const backups =
+      runner === undefined || !spec.mitigations.some((m) => m.backup !== undefined)
+        ? []
+        : await runner
+            .backup(spec.name, spec.mitigations, this.options.clock.now())
+            .catch((error: unknown) => {
+              throw new AugurError(
+                'MITIGATION_BACKUP_FAILED',
+                `release ${spec.name} not started: a backup failed (${(error as Error).message})`,
+                { cause: error },
+              );
+            });
     const step = createRelease(
       spec,
       app,
@@ -86,6 +107,7 @@ export class RolloutController {
       this.options.clock.now(),
       this.settings,
       prior,
+      backups,
     );
     const running = this.track(spec, step.state);
     await this.commit(running, step, true);
@@ -262,7 +284,9 @@ export class RolloutController {
 
   private applyAll(running: Running, actions: readonly Action[]): void {
     for (const action of actions) {
-      if (action.type === 'stop-revision') {
+      if (action.type === 'mitigate') {
+        this.runMitigation(running);
+      } else if (action.type === 'stop-revision') {
         const delay = Math.max(0, action.notBefore - this.now());
         setTimeout(() => {
           this.options.plane.stopRevision(action.service, action.revision).catch(() => undefined);
@@ -327,6 +351,43 @@ export class RolloutController {
       });
   }
 
+  /**
+   * Runs the release's pending mitigation step (check, restore, check again) off the release's
+   * queue — a restore may take a while — and commits its outcome on the queue, which may ask for
+   * the next step. Only one step runs at a time per release.
+   */
+  private runMitigation(running: Running): void {
+    if (running.mitigating) return;
+    const runner = this.options.mitigations;
+    const pending = running.state.mitigation?.pending ?? null;
+    if (runner === undefined || pending === null) return;
+    running.mitigating = true;
+    const mitigation = running.state.mitigation;
+    const work = async (): Promise<MitigationOutcome> => {
+      const results =
+        pending === 'restore'
+          ? await runner.restore(running.spec.mitigations, mitigation?.backups ?? [])
+          : await runner.check(running.spec.mitigations);
+      return { ok: results.every((r) => r.ok), results };
+    };
+    work()
+      .catch((error: unknown) => ({
+        ok: false,
+        results: [{ name: 'mitigation', ok: false, detail: (error as Error).message }],
+      }))
+      .then((outcome) => {
+        running.mitigating = false;
+        if (this.closed) return undefined;
+        return this.enqueue(running, () =>
+          this.commit(running, mitigationDone(running.state, outcome, this.now()), false),
+        );
+      })
+      .catch((error: unknown) => {
+        running.mitigating = false;
+        this.report(running, `mitigation failed: ${(error as Error).message}`);
+      });
+  }
+
   private report(running: Running, message: string): void {
     this.options.onEvent?.({
       sequence: -1,
@@ -356,5 +417,8 @@ function pendingActions(state: ReleaseState): Action[] {
       });
     }
   }
+  // A check or restore that was running when the controller stopped runs again: each is idempotent.
+  const step = state.mitigation?.pending ?? null;
+  if (step !== null) actions.push({ type: 'mitigate', step });
   return actions;
 }

@@ -14,6 +14,7 @@ import type {
   ReleaseConfig,
   ServiceConfig,
 } from '../config/types.js';
+import { applicationDir } from '../config/types.js';
 import { killGroup } from '../runtime/process/signals.js';
 import { DataPlane } from '../server/dataplane.js';
 import type { DataPlaneEvent } from '../server/dataplane.js';
@@ -66,7 +67,7 @@ export async function profileRelease(
     const capture = [...sources].filter(([, s]) => s === null).map(([service]) => service);
     const plan = planSandbox(app, release, stableOf, capture.length > 0);
 
-    const baseDir = options.baseDir ?? anyCwd(app);
+    const baseDir = options.baseDir ?? applicationDir(app);
     const dataDir = join(stateDir, 'data');
     const data = planDataCopies({
       app,
@@ -211,12 +212,6 @@ function onPlaneEvent(event: DataPlaneEvent, guard: ProcessGuard, notes: string[
       `${event.service} ${event.revision} replica ${event.replica} crashed in the sandbox ` +
         `(${event.signal ?? `exit code ${event.code ?? '?'}`})`,
     );
-}
-
-function anyCwd(app: ApplicationConfig): string {
-  for (const service of Object.values(app.services))
-    for (const revision of Object.values(service.revisions)) return revision.cwd;
-  return process.cwd();
 }
 
 /** Revisions promoted since the configuration was written, as the production store records them. */

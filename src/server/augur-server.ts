@@ -7,7 +7,9 @@ import { ObservedForecaster } from '../predict/forecast.js';
 import { WindowIngestor } from '../calibration/ingest.js';
 import { ModelPredictionSource } from '../calibration/prediction-source.js';
 import { ModelService } from '../calibration/service.js';
+import { MitigationRunner } from '../mitigation/runner.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
+import { applicationDir } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { AugurError } from '../core/errors.js';
@@ -105,6 +107,7 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
           calibration: () => ranges.ranges(),
         }),
         clock,
+        mitigations: new MitigationRunner({ stateDir: app.stateDir, baseDir: applicationDir(app) }),
         onEvent: (event) => hub.publish(event),
         ...(options.controllerSettings !== undefined ? { settings: options.controllerSettings } : {}),
       });

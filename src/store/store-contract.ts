@@ -9,7 +9,7 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
   describe(`Store contract: ${name}`, () => {
     it('applies every migration', async () => {
       const store = open();
-      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(4);
+      expect(await store.schemaVersion()).toBeGreaterThanOrEqual(5);
       await store.close();
     });
 
@@ -184,6 +184,81 @@ export function runStoreContract(name: string, open: () => Store, reopen: (() =>
       expect((await store.requestSamples('cart', 1))[0]).toEqual(sample(6, body));
       expect(await store.requestSamples('nobody', 10)).toEqual([]);
       await store.close();
+    });
+
+    it('keeps model rows (paged back in time), versions, calibration states and predictions', async () => {
+      const store = open();
+      try {
+        const row = (at: number) => ({
+          service: 'cart',
+          revision: 'v1',
+          at,
+          windowMs: 10_000,
+          requests: 100,
+          features: [1, 2.5, -3],
+          simulated: { latencyP99Ms: 30, cpuCores: null },
+          observed: { latencyP99Ms: 33.5, cpuCores: 0.1 },
+          modelId: at > 2 ? 's-1' : null,
+          ranges: at > 2 ? { latencyP99Ms: { low: 20, high: 40, source: 'learned' } } : null,
+        });
+        await store.saveModelRows([1, 2, 3, 4, 5].map(row));
+        expect(await store.countModelRows()).toBe(5);
+        expect(await store.countModelRows(3)).toBe(3);
+        expect((await store.modelRows()).map((r) => r.at)).toEqual([1, 2, 3, 4, 5]);
+        expect((await store.modelRows({ limit: 2 })).map((r) => r.at)).toEqual([4, 5]);
+        expect((await store.modelRows({ limit: 2, offset: 2 })).map((r) => r.at)).toEqual([2, 3]);
+        expect((await store.modelRows({ from: 2, to: 4 })).map((r) => r.at)).toEqual([2, 3]);
+        expect((await store.modelRows({ from: 5 }))[0]).toEqual(row(5));
+        expect(await store.latestModelVersion()).toBeNull();
+        await store.saveModelVersion({
+          id: 's-1',
+          createdAt: 10,
+          summary: { rows: 5 },
+          body: { trees: [1, 2] },
+        });
+        await store.saveModelVersion({
+          id: 's-2',
+          createdAt: 20,
+          summary: { rows: 6 },
+          body: { trees: [3] },
+        });
+        await store.saveModelVersion({ id: 's-2', createdAt: 30, summary: { rows: 0 }, body: {} });
+        expect(await store.latestModelVersion()).toEqual({
+          id: 's-2',
+          createdAt: 20,
+          summary: { rows: 6 },
+          body: { trees: [3] },
+        });
+        expect((await store.listModelVersions()).map((v) => [v.id, v.body])).toEqual([
+          ['s-2', null],
+          ['s-1', null],
+        ]);
+        expect((await store.listModelVersions(true))[1]?.body).toEqual({ trees: [1, 2] });
+        await store.saveCalibrationState('cart/latencyP99Ms', 's-1', { alphaT: 0.1 }, 11);
+        await store.saveCalibrationState('cart/latencyP99Ms', 's-2', { alphaT: 0.09 }, 21);
+        expect(await store.calibrationStates()).toEqual([
+          { metric: 'cart/latencyP99Ms', modelId: 's-2', state: { alphaT: 0.09 }, updatedAt: 21 },
+        ]);
+        await store.savePrediction({
+          release: 'r',
+          predictedAt: 5,
+          risk: 0.2,
+          breachTier: null,
+          modelId: null,
+        });
+        await store.savePrediction({
+          release: 'r',
+          predictedAt: 5,
+          risk: 0.3,
+          breachTier: 50,
+          modelId: 's-2',
+        });
+        expect(await store.listPredictions()).toEqual([
+          { release: 'r', predictedAt: 5, risk: 0.3, breachTier: 50, modelId: 's-2' },
+        ]);
+      } finally {
+        await store.close();
+      }
     });
 
     if (reopen !== null) {

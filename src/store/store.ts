@@ -130,6 +130,8 @@ export interface ModelRowQuery {
   readonly to?: number;
   /** The newest this many (returned oldest first). */
   readonly limit?: number;
+  /** Skip this many of the newest first (paging back in time with `limit`). */
+  readonly offset?: number;
 }
 
 /** A trained model version as stored: a summary for listings and the full body to load. */

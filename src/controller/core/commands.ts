@@ -1,6 +1,7 @@
 import type { Step } from './release.js';
 import { isTerminal, releasePhase, requestWeight, startRollback, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack } from './types.js';
+import { startMitigation } from './mitigation.js';
 
 export type OperatorCommand =
   | { readonly type: 'pause'; readonly service?: string }
@@ -96,6 +97,7 @@ export function weightApplied(state: ReleaseState, service: string, weight: numb
       revision: track.canary,
       notBefore: now + t.state.stopCanaryAfterMs,
     });
+    startMitigation(t, service);
     endIfDone(t);
   }
   return t.done();

@@ -6,6 +6,7 @@ import type { Action } from './events.js';
 import type { Analysis, AnalysisResult, Observation } from './observation.js';
 import type { Step } from './release.js';
 import { createRelease, nextIntervalMs, releasePhase } from './release.js';
+import { mitigationDone } from './mitigation.js';
 import { tick } from './tick.js';
 import type { ReleaseState } from './types.js';
 
@@ -481,5 +482,101 @@ describe('several services in one release', () => {
       'catalog',
       'payments',
     ]);
+  });
+});
+
+describe('mitigation after a rollback', () => {
+  const app2 = {
+    name: 'shop',
+    services: { payments: { stable: 'v1', calls: [] }, catalog: { stable: 'v1', calls: [] } },
+  } as unknown as ApplicationConfig;
+  const withBackups = (restore: 'auto' | 'manual'): ReleaseConfig => ({
+    ...release(['payments', 'catalog']),
+    mitigations: [
+      { name: 'orders', backup: { sqlite: 'orders.db' }, check: { command: ['check'] }, restore },
+    ],
+  });
+  const backups = [{ name: 'orders', path: '/state/backups/r1/orders.sqlite', takenAt: 0 }];
+  const rolledBack = (restore: 'auto' | 'manual'): Step => {
+    const state = settle(
+      createRelease(withBackups(restore), app2, scripted, 0, undefined, null, backups),
+      0,
+    ).state;
+    const red = tick(
+      state,
+      [obs('payments', 100, 0, window(40, 10)), obs('catalog', 100, 0)],
+      scripted,
+      10_000,
+    );
+    return weightApplied(red.state, 'payments', 0, 11_000);
+  };
+  const fail = { ok: false, results: [{ name: 'orders', ok: false, detail: '5 of 25 orders are corrupt' }] };
+  const pass = { ok: true, results: [{ name: 'orders', ok: true, detail: '20 orders verified' }] };
+
+  it('checks, restores, checks again, and lets the healthy service go on', () => {
+    const step = rolledBack('auto');
+    expect(step.state.mitigation).toMatchObject({ pending: 'check', round: 1, trigger: 'payments' });
+    expect(step.actions).toContainEqual({ type: 'mitigate', step: 'check' });
+    const restore = mitigationDone(step.state, fail, 12_000);
+    expect(restore.state.mitigation?.pending).toBe('restore');
+    expect(restore.actions).toEqual([{ type: 'mitigate', step: 'restore' }]);
+    const recheck = mitigationDone(
+      restore.state,
+      { ok: true, results: [{ name: 'orders', ok: true, detail: 'restored' }] },
+      13_000,
+    );
+    expect(recheck.actions).toEqual([{ type: 'mitigate', step: 'recheck' }]);
+    const done = mitigationDone(recheck.state, pass, 14_000);
+    expect(done.state.mitigation).toMatchObject({ pending: null, status: 'restored' });
+    expect(done.events.map((e) => e.message)).toContainEqual(
+      'data restored and verified (orders: 20 orders verified)',
+    );
+    expect(done.state.tracks[1]?.phase).toBe('progressing');
+    // A stale outcome (nothing pending) changes nothing.
+    expect(mitigationDone(done.state, fail, 15_000).events).toEqual([]);
+  });
+
+  it('keeps the release open while a step is pending, and ends it once the data is sound', () => {
+    const state = settle(
+      createRelease(
+        { ...withBackups('auto'), changes: [{ service: 'payments', revision: 'v2' }] },
+        app2,
+        scripted,
+        0,
+        undefined,
+        null,
+        backups,
+      ),
+      0,
+    ).state;
+    const red = tick(state, [obs('payments', 100, 0, window(40, 10))], scripted, 10_000);
+    const back = weightApplied(red.state, 'payments', 0, 11_000);
+    expect(releasePhase(back.state)).toBe('running');
+    expect(back.events.some((e) => e.type === 'release-ended')).toBe(false);
+    const ok = mitigationDone(back.state, pass, 12_000);
+    expect(releasePhase(ok.state)).toBe('rolled-back');
+    expect(ok.events.at(-1)).toMatchObject({
+      type: 'release-ended',
+      message: 'release r1 ended: rolled-back',
+    });
+  });
+
+  it('holds the whole release when the restore is manual or fails, saying why', () => {
+    const manual = mitigationDone(rolledBack('manual').state, fail, 12_000);
+    expect(manual.state.mitigation).toMatchObject({ pending: null, status: 'manual' });
+    expect(manual.state.tracks[1]).toMatchObject({ phase: 'paused', heldByRelease: 'mitigation' });
+    expect(manual.events.at(-1)?.message).toMatch(
+      /^mitigation failed: data check failed .* restore is manual: restore from \/state\/backups\/r1\/orders\.sqlite, then resume; holding catalog$/,
+    );
+    const restoring = mitigationDone(rolledBack('auto').state, fail, 12_000);
+    const broken = mitigationDone(
+      restoring.state,
+      { ok: false, results: [{ name: 'orders', ok: false, detail: 'the backup is gone' }] },
+      13_000,
+    );
+    expect(broken.state.mitigation).toMatchObject({ pending: null, status: 'failed' });
+    expect(broken.state.tracks[1]?.phase).toBe('paused');
+    expect(broken.events.at(-1)?.signal).toBe('RED');
+    expect(broken.events.at(-1)?.message).toMatch(/the restore failed \(orders: the backup is gone\)/);
   });
 });

@@ -17,6 +17,7 @@ export type ReleaseEventType =
   | 'rolled-back'
   | 'promoted'
   | 'release-ended'
+  | 'mitigation'
   | 'operator';
 
 export interface ReleaseEvent {
@@ -32,6 +33,7 @@ export interface ReleaseEvent {
 
 /** What the core asks the outside world to do, in order, once its events are stored. */
 export type Action =
+  | { readonly type: 'mitigate'; readonly step: 'check' | 'restore' | 'recheck' }
   | {
       readonly type: 'set-weight';
       readonly service: string;

@@ -2,7 +2,14 @@ import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { percentToBasisPoints } from '../../config/types.js';
 import type { Action, ReleaseEvent, ReleaseEventType } from './events.js';
 import type { Analysis } from './observation.js';
-import type { PriorRisk, ReleasePhase, ReleaseState, ServiceTrack, Signal } from './types.js';
+import type {
+  MitigationState,
+  PriorRisk,
+  ReleasePhase,
+  ReleaseState,
+  ServiceTrack,
+  Signal,
+} from './types.js';
 import { TERMINAL_PHASES } from './types.js';
 
 /** The result of every transition: the new state, the events to store, then the actions to apply. */
@@ -74,6 +81,7 @@ export function createRelease(
   now: number,
   settings: ControllerSettings = DEFAULT_SETTINGS,
   prior: PriorRisk | null = null,
+  backups: MitigationState['backups'] = [],
 ): Step {
   const tracks: ServiceTrack[] = release.changes.map((change) => ({
     service: change.service,
@@ -118,6 +126,18 @@ export function createRelease(
     stopCanaryAfterMs: settings.stopCanaryAfterMs,
     rollbackPolicy: release.rollback?.policy ?? 'service',
     callees: transitiveCallees(app),
+    ...(backups.length === 0
+      ? {}
+      : {
+          mitigation: {
+            backups,
+            auto: release.mitigations.filter((m) => m.restore === 'auto').map((m) => m.name),
+            pending: null,
+            status: 'ready' as const,
+            round: 0,
+            trigger: null,
+          },
+        }),
     tracks,
     aborted: false,
     sequence: 0,
@@ -127,6 +147,7 @@ export function createRelease(
     changes: release.changes.map((c) => `${c.service} ${c.revision}`),
     tiers: release.tiers,
     ...(prior === null ? {} : { predictedRisk: prior.value, predictedBreachTier: prior.breachTier }),
+    ...(backups.length === 0 ? {} : { backups }),
   });
   for (const track of t.state.tracks) startTier(t, track, 0);
   return t.done();
@@ -199,6 +220,8 @@ export function isTerminal(track: ServiceTrack): boolean {
 
 export function releasePhase(state: ReleaseState): ReleasePhase {
   if (state.tracks.some((t) => !isTerminal(t))) return 'running';
+  // A data check or restore still to run keeps the release open until it is done.
+  if ((state.mitigation?.pending ?? null) !== null) return 'running';
   if (state.aborted) return 'aborted';
   if (state.tracks.every((t) => t.phase === 'promoted')) return 'promoted';
   if (state.tracks.every((t) => t.phase === 'rolled-back')) return 'rolled-back';

@@ -76,6 +76,20 @@ export interface PriorRisk {
   readonly detail: string | null;
 }
 
+/** A release's mitigations: the backups taken before its first tier and the step in progress. */
+export interface MitigationState {
+  readonly backups: readonly { readonly name: string; readonly path: string; readonly takenAt: number }[];
+  /** Mitigations that restore by themselves when their check fails. */
+  readonly auto: readonly string[];
+  /** The step the engine must run next; null when none is due. Persisted: a restart runs it again. */
+  pending: 'check' | 'restore' | 'recheck' | null;
+  status: 'ready' | 'ok' | 'restored' | 'manual' | 'failed';
+  /** How many rollbacks have triggered a check so far. */
+  round: number;
+  /** The service whose rollback started the current round. */
+  trigger: string | null;
+}
+
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';
 
 export interface ReleaseState {
@@ -102,6 +116,8 @@ export interface ReleaseState {
    * attribution and the rollback order. Absent in older states: no attribution.
    */
   readonly callees?: Readonly<Record<string, readonly string[]>>;
+  /** Absent when the release declares no backups (and in older states). */
+  readonly mitigation?: MitigationState;
   readonly tracks: ServiceTrack[];
   /** Set by `abort`: the release ended by an operator. */
   aborted: boolean;

@@ -489,11 +489,14 @@ export class SqliteStore implements Store {
     return run(() => {
       const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
       const rows = this.db
-        .prepare(`SELECT * FROM model_rows WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?`)
+        .prepare(
+          `SELECT * FROM model_rows WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+        )
         .all(
           query.from ?? Number.MIN_SAFE_INTEGER,
           query.to ?? Number.MAX_SAFE_INTEGER,
           limit,
+          Math.max(0, Math.floor(query.offset ?? 0)),
         ) as ModelRowRecord[];
       return rows.reverse().map((r) => ({
         service: r.service,

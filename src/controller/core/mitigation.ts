@@ -1,0 +1,118 @@
+import type { Step } from './release.js';
+import { isTerminal, releasePhase, Transition } from './release.js';
+import type { MitigationState, ReleaseState } from './types.js';
+
+/** What the engine reports back after running the pending mitigation step. */
+export interface MitigationOutcome {
+  readonly ok: boolean;
+  /** One line per mitigation: what its check or restore said. */
+  readonly results: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
+}
+
+/**
+ * After a service is rolled back, a release with backups checks its data: the step is recorded as
+ * pending (so a controller that dies meanwhile runs it again after a restart: checks only read,
+ * restores copy the same backup over the same target) and the engine is asked to run it.
+ */
+export function startMitigation(t: Transition, service: string): void {
+  const m = t.state.mitigation;
+  if (m === undefined || m.backups.length === 0 || m.pending !== null) return;
+  m.pending = 'check';
+  m.round += 1;
+  m.trigger = service;
+  t.event('mitigation', service, `checking the data after ${service}'s rollback (${names(m)})`, null, {
+    step: 'check',
+    round: m.round,
+  });
+  t.actions.push({ type: 'mitigate', step: 'check' });
+}
+
+/**
+ * The pending step's outcome: a check that passes ends the mitigation; a failing one leads to the
+ * restore (when every failing mitigation restores automatically), then to a second check. A restore
+ * or second check that fails — or a manual restore — holds every service still rolling out and
+ * says so: data is not known to be sound.
+ */
+export function mitigationDone(state: ReleaseState, outcome: MitigationOutcome, now: number): Step {
+  const t = new Transition(state, now);
+  const m = t.state.mitigation;
+  if (m === undefined || m.pending === null) return t.done();
+  const step = m.pending;
+  const said = outcome.results.map((r) => `${r.name}: ${r.detail}`).join('; ');
+  const service = m.trigger;
+  if (step === 'check' && outcome.ok) {
+    m.pending = null;
+    m.status = 'ok';
+    t.event('mitigation', service, `data checks pass after the rollback (${said})`, 'GREEN', {
+      step,
+      outcome,
+    });
+  } else if (step === 'check') {
+    const failing = outcome.results.filter((r) => !r.ok).map((r) => r.name);
+    if (failing.every((name) => m.auto.includes(name))) {
+      m.pending = 'restore';
+      t.event('mitigation', service, `data check failed (${said}): restoring from the backup`, 'RED', {
+        step,
+        outcome,
+      });
+      t.actions.push({ type: 'mitigate', step: 'restore' });
+    } else {
+      m.pending = null;
+      m.status = 'manual';
+      hold(t, `data check failed (${said}) and the restore is manual: restore from ${paths(m)}, then resume`);
+    }
+  } else if (step === 'restore' && outcome.ok) {
+    m.pending = 'recheck';
+    t.event('mitigation', service, `restored (${said}): checking again`, null, { step, outcome });
+    t.actions.push({ type: 'mitigate', step: 'recheck' });
+  } else if (step === 'restore') {
+    m.pending = null;
+    m.status = 'failed';
+    hold(t, `the restore failed (${said}): the data is not known to be sound`);
+  } else if (outcome.ok) {
+    m.pending = null;
+    m.status = 'restored';
+    t.event('mitigation', service, `data restored and verified (${said})`, 'GREEN', { step, outcome });
+  } else {
+    m.pending = null;
+    m.status = 'failed';
+    hold(t, `the data still fails its check after the restore (${said})`);
+  }
+  endIfSettled(t);
+  return t.done();
+}
+
+/** Every service still rolling out is paused; the event says why, in one place. */
+function hold(t: Transition, why: string): void {
+  const held: string[] = [];
+  for (const track of t.state.tracks) {
+    if (isTerminal(track) || track.phase === 'rolling-back' || track.phase === 'promoting') continue;
+    track.phase = 'paused';
+    track.heldByRelease = 'mitigation';
+    track.reason = `held: ${why}`;
+    const tier = track.tiers[track.tierIndex];
+    if (tier !== undefined) tier.status = 'paused';
+    held.push(track.service);
+  }
+  t.event(
+    'mitigation',
+    null,
+    `mitigation failed: ${why}${held.length > 0 ? `; holding ${held.join(', ')}` : ''}`,
+    'RED',
+    { held },
+  );
+}
+
+function endIfSettled(t: Transition): void {
+  const phase = releasePhase(t.state);
+  if (phase !== 'running')
+    t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
+}
+
+function names(m: MitigationState): string {
+  return m.backups.map((b) => b.name).join(', ');
+}
+
+function paths(m: MitigationState): string {
+  return m.backups.map((b) => b.path).join(', ');
+}

@@ -1,0 +1,137 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MitigationConfig } from '../config/types.js';
+import { MitigationRunner } from './runner.js';
+
+const repo = resolve(import.meta.dirname, '..', '..');
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A live orders database as the shop's payments writes it (WAL), through the shop's own module. */
+async function ordersDb(
+  path: string,
+): Promise<{ db: Database.Database; write: (n: number, corrupt: boolean) => void }> {
+  const orders = (await import(join(repo, 'examples/shop/lib/orders.js'))) as {
+    openOrders: (p: string) => Database.Database;
+    checksum: (o: object) => string;
+  };
+  const db = orders.openOrders(path);
+  let next = 0;
+  const insert = db.prepare(
+    'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const write = (n: number, corrupt: boolean): void => {
+    for (let i = 0; i < n; i++) {
+      const order = {
+        order_id: `o-${next++}`,
+        user_key: 'u',
+        amount_cents: 1_250,
+        created_at: 1_700_000_000_000 + next,
+      };
+      insert.run(
+        order.order_id,
+        order.user_key,
+        corrupt ? -1 : order.amount_cents,
+        'v1',
+        order.created_at,
+        orders.checksum(order),
+      );
+    }
+  };
+  return { db, write };
+}
+
+function setup(): { state: string; data: string; runner: MitigationRunner; mitigation: MitigationConfig } {
+  const root = mkdtempSync(join(tmpdir(), 'augur-mitigation-'));
+  dirs.push(root);
+  const data = join(root, 'orders.db');
+  const mitigation: MitigationConfig = {
+    name: 'restore-orders-db',
+    backup: { sqlite: data },
+    check: { command: [process.execPath, join(repo, 'examples/shop/check-orders.js'), data] },
+    restore: 'auto',
+  };
+  return {
+    state: join(root, 'state'),
+    data,
+    runner: new MitigationRunner({ stateDir: join(root, 'state'), baseDir: root, keep: 3 }),
+    mitigation,
+  };
+}
+
+describe('mitigations on a real SQLite database', () => {
+  it('backs up before, finds the corruption a bad revision wrote, restores under a live writer and verifies', async () => {
+    const { data, runner, mitigation } = setup();
+    const { db, write } = await ordersDb(data);
+    try {
+      write(20, false);
+      const [backup] = await runner.backup('payments-v2', [mitigation], Date.UTC(2026, 10, 27, 12));
+      expect(backup?.path).toMatch(
+        /backups\/payments-v2\/restore-orders-db-2026-11-27T12-00-00-000Z-[0-9a-f]{6}\.sqlite$/,
+      );
+      const sound = await runner.check([mitigation]);
+      expect(sound.map((r) => [r.name, r.ok])).toEqual([['restore-orders-db', true]]);
+      expect(sound[0]?.detail).toMatch(/20 orders verified/);
+      // The bad revision writes corrupt rows; the connection stays open, as payments' would.
+      write(5, true);
+      const failed = await runner.check([mitigation]);
+      expect(failed[0]?.ok).toBe(false);
+      expect(failed[0]?.detail).toMatch(/5 of 25 orders are corrupt/);
+      const restored = await runner.restore([mitigation], backup === undefined ? [] : [backup]);
+      expect(restored[0]).toMatchObject({ ok: true });
+      expect(await runner.check([mitigation])).toMatchObject([{ ok: true }]);
+      // The live connection sees the restored rows, and can go on writing.
+      expect(db.prepare('SELECT COUNT(*) AS n FROM orders').get()).toEqual({ n: 20 });
+      write(1, false);
+      const again = await runner.check([mitigation]);
+      expect(again[0]?.ok).toBe(true);
+      expect(again[0]?.detail).toMatch(/21 orders/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('never overwrites a backup, keeps the newest few, and says when a restore cannot be done', async () => {
+    const { data, state, runner, mitigation } = setup();
+    const { db, write } = await ordersDb(data);
+    try {
+      write(3, false);
+      const at = Date.UTC(2026, 10, 27, 12);
+      const taken = [];
+      for (let i = 0; i < 5; i++) {
+        const before = taken.filter((p) => existsSync(p));
+        const [record] = await runner.backup(`r${i % 2}`, [mitigation], at);
+        if (record === undefined) throw new Error('no backup');
+        expect(before).not.toContain(record.path);
+        // Older first, as if taken over several minutes.
+        utimesSync(record.path, new Date(at + i * 60_000), new Date(at + i * 60_000));
+        taken.push(record.path);
+      }
+      const kept =
+        readdirSync(join(state, 'backups', 'r0')).length + readdirSync(join(state, 'backups', 'r1')).length;
+      expect(kept).toBe(3);
+      expect(existsSync(taken[4] ?? '')).toBe(true);
+      expect(existsSync(taken[0] ?? '')).toBe(false);
+      const gone = await runner.restore(
+        [mitigation],
+        [{ name: mitigation.name, path: taken[0] ?? '', takenAt: at }],
+      );
+      expect(gone[0]?.ok).toBe(false);
+      expect(gone[0]?.detail).toMatch(/is gone/);
+      await expect(
+        runner.backup('r9', [{ ...mitigation, backup: { sqlite: join(state, 'missing.db') } }], at),
+      ).rejects.toThrow(/no SQLite database/);
+      const http = await runner.check([
+        { name: 'probe', check: { http: 'http://127.0.0.1:9/health' }, restore: 'manual' },
+      ]);
+      expect(http[0]).toMatchObject({ name: 'probe', ok: false });
+    } finally {
+      db.close();
+    }
+  });
+});

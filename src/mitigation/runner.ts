@@ -1,0 +1,210 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MitigationConfig } from '../config/types.js';
+import type { BackupRecord, Mitigator, StepResult } from '../controller/mitigator.js';
+
+export type { BackupRecord, StepResult };
+
+export interface MitigationRunnerOptions {
+  /** Where backups go: `<stateDir>/backups/<release>/`. */
+  readonly stateDir: string;
+  /** Relative paths and commands resolve from here (where the application's revisions run). */
+  readonly baseDir: string;
+  /** Backups kept per mitigation name across releases, newest first; default 10. */
+  readonly keep?: number;
+  /** Longest a check, restore or backup command may run; default 120 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs what a release's mitigations declare: a backup of each before the first tier (SQLite through
+ * the online backup API, PostgreSQL with pg_dump, or a command), the checks after a rollback
+ * (command exit 0 or HTTP 2xx), and the restores. Every step can run again with the same effect:
+ * a check only reads, a restore copies the same backup over the same target.
+ */
+export class MitigationRunner implements Mitigator {
+  private readonly options: Required<MitigationRunnerOptions>;
+
+  constructor(options: MitigationRunnerOptions) {
+    this.options = { keep: 10, timeoutMs: 120_000, ...options };
+  }
+
+  /** Takes every backup of the release; throws (after removing what it wrote) if one fails. */
+  async backup(
+    release: string,
+    mitigations: readonly MitigationConfig[],
+    now: number,
+  ): Promise<BackupRecord[]> {
+    const dir = join(this.options.stateDir, 'backups', safe(release));
+    mkdirSync(dir, { recursive: true });
+    const taken: BackupRecord[] = [];
+    try {
+      for (const m of mitigations) {
+        if (m.backup === undefined) continue;
+        const target = uniquePath(dir, `${safe(m.name)}-${stamp(now)}`, extensionOf(m));
+        const partial = `${target}.partial`;
+        if ('sqlite' in m.backup) {
+          const source = resolve(this.options.baseDir, m.backup.sqlite);
+          if (!existsSync(source)) throw new Error(`no SQLite database at ${source} to back up`);
+          const db = new Database(source, { readonly: true, fileMustExist: true });
+          try {
+            await db.backup(partial);
+          } finally {
+            db.close();
+          }
+        } else if ('postgres' in m.backup) {
+          await this.run(['pg_dump', '--format=custom', `--file=${partial}`, m.backup.postgres], {});
+        } else {
+          mkdirSync(partial, { recursive: true });
+          await this.run(m.backup.command, { AUGUR_MITIGATION: 'backup', AUGUR_BACKUP_PATH: partial });
+        }
+        // A backup exists only once complete: the rename is atomic, a crash leaves a `.partial`.
+        renameSync(partial, target);
+        taken.push({ name: m.name, path: target, takenAt: now });
+        this.prune(m.name);
+      }
+    } catch (error) {
+      for (const record of taken) rmSync(record.path, { recursive: true, force: true });
+      throw error;
+    }
+    return taken;
+  }
+
+  /** Runs every check; a mitigation without one passes. */
+  async check(mitigations: readonly MitigationConfig[]): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const m of mitigations) {
+      if (m.check === undefined) continue;
+      try {
+        if ('command' in m.check) {
+          const out = await this.run(m.check.command, { AUGUR_MITIGATION: 'check' });
+          results.push({ name: m.name, ok: true, detail: out.trim().split('\n').pop() ?? 'passed' });
+        } else {
+          const response = await fetch(m.check.http, { signal: AbortSignal.timeout(this.options.timeoutMs) });
+          results.push({
+            name: m.name,
+            ok: response.ok,
+            detail: `HTTP ${response.status} from ${m.check.http}`,
+          });
+        }
+      } catch (error) {
+        results.push({ name: m.name, ok: false, detail: (error as Error).message });
+      }
+    }
+    return results;
+  }
+
+  /** Restores each mitigation's backup over its target (SQLite online, pg_restore, or the command). */
+  async restore(
+    mitigations: readonly MitigationConfig[],
+    backups: readonly BackupRecord[],
+  ): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const m of mitigations) {
+      const record = backups.find((b) => b.name === m.name);
+      if (m.backup === undefined || record === undefined) continue;
+      try {
+        if (!existsSync(record.path)) throw new Error(`the backup ${record.path} is gone`);
+        if ('sqlite' in m.backup) {
+          const target = resolve(this.options.baseDir, m.backup.sqlite);
+          const source = new Database(record.path, { readonly: true, fileMustExist: true });
+          try {
+            // The backup API writes into the live database under its locks: readers and writers
+            // of the target see either the old or the restored content, never a mix.
+            await source.backup(target);
+          } finally {
+            source.close();
+          }
+          results.push({ name: m.name, ok: true, detail: `${target} restored from ${record.path}` });
+        } else if ('postgres' in m.backup) {
+          await this.run(
+            ['pg_restore', '--clean', '--if-exists', `--dbname=${m.backup.postgres}`, record.path],
+            {},
+          );
+          results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
+        } else {
+          await this.run(m.backup.command, { AUGUR_MITIGATION: 'restore', AUGUR_BACKUP_PATH: record.path });
+          results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
+        }
+      } catch (error) {
+        results.push({ name: m.name, ok: false, detail: (error as Error).message });
+      }
+    }
+    return results;
+  }
+
+  /** Keeps the newest `keep` backups of a mitigation (and removes what crashes left half-written). */
+  private prune(name: string): void {
+    const root = join(this.options.stateDir, 'backups');
+    const prefix = `${safe(name)}-`;
+    const found: { path: string; mtime: number }[] = [];
+    for (const release of readdirSync(root)) {
+      const dir = join(root, release);
+      for (const file of readdirSync(dir)) {
+        if (!file.startsWith(prefix)) continue;
+        const path = join(dir, file);
+        if (file.endsWith('.partial')) {
+          rmSync(path, { recursive: true, force: true });
+          continue;
+        }
+        found.push({ path, mtime: statSync(path).mtimeMs });
+      }
+    }
+    found.sort((a, b) => b.mtime - a.mtime || b.path.localeCompare(a.path));
+    for (const old of found.slice(this.options.keep)) rmSync(old.path, { recursive: true, force: true });
+  }
+
+  /** Runs a configured command (never a shell) in baseDir; rejects on a non-zero exit or timeout. */
+  private run(command: readonly string[], env: Record<string, string>): Promise<string> {
+    const [file, ...args] = command;
+    if (file === undefined) return Promise.reject(new Error('empty command'));
+    return new Promise((done, fail) => {
+      const child = spawn(file, args, {
+        cwd: this.options.baseDir,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: this.options.timeoutMs,
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-4_096)));
+      child.stderr.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-4_096)));
+      child.on('error', fail);
+      child.on('close', (code, signal) => {
+        if (code === 0) done(out);
+        else
+          fail(
+            new Error(`${command.join(' ')} exited ${signal ?? code}: ${out.trim().split('\n').pop() ?? ''}`),
+          );
+      });
+    });
+  }
+}
+
+function extensionOf(m: MitigationConfig): string {
+  if (m.backup === undefined) return '';
+  if ('sqlite' in m.backup) return '.sqlite';
+  if ('postgres' in m.backup) return '.dump';
+  return '';
+}
+
+/**
+ * A path no backup has had: the time and a random suffix, so backups never overwrite each other
+ * and a name freed by retention is not given to a newer backup.
+ */
+function uniquePath(dir: string, base: string, extension: string): string {
+  for (;;) {
+    const path = join(dir, `${base}-${randomBytes(3).toString('hex')}${extension}`);
+    if (!existsSync(path) && !existsSync(`${path}.partial`)) return path;
+  }
+}
+
+function stamp(now: number): string {
+  return new Date(now).toISOString().replace(/[:.]/g, '-');
+}
+
+function safe(name: string): string {
+  return name.replace(/[^\w.-]/g, '_');
+}
