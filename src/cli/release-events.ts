@@ -13,6 +13,7 @@ const SHOWN = new Set([
   'release-ended',
   'router-failed',
   'operator',
+  'mitigation',
 ]);
 
 /** One line per event worth a person's attention (observations and weight chatter are skipped). */

@@ -73,10 +73,11 @@ export class RolloutController {
   }
 
   /**
-   * Starts a release. `prior` is what a prediction made before the rollout said of it: its risk
-   * holds each tier until the canary's own figures lower it (it never rolls back on its own).
+   * Starts a release. `priors` is what a prediction made before the rollout said of each changed
+   * service it blames: that risk holds the service's tiers until the canary's own figures lower it
+   * (it never rolls back on its own).
    */
-  async submit(spec: ReleaseConfig, prior: PriorRisk | null = null): Promise<ReleaseState> {
+  async submit(spec: ReleaseConfig, priors: Readonly<Record<string, PriorRisk>> = {}): Promise<ReleaseState> {
     const existing = await this.options.store.getRelease(spec.name);
     if (existing !== null) {
       throw new AugurError(
@@ -106,7 +107,7 @@ export class RolloutController {
       this.options.analysis(spec),
       this.options.clock.now(),
       this.settings,
-      prior,
+      priors,
       backups,
     );
     const running = this.track(spec, step.state);

@@ -11,13 +11,16 @@ import { WindowIngestor } from '../../calibration/ingest.js';
 import { summarizeModelSet } from '../../calibration/model-set.js';
 import { ModelPredictionSource } from '../../calibration/prediction-source.js';
 import { ModelService } from '../../calibration/service.js';
+import { MitigationRunner } from '../../mitigation/runner.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
 import type { ApplicationConfig, DeploymentConfiguration, ReleaseConfig } from '../../config/types.js';
+import { applicationDir } from '../../config/types.js';
 import { predictPipeline } from '../../predict/pipeline.js';
 import { systemClock } from '../../core/clock.js';
 import { runLoad } from '../../load/index.js';
 import type { MetricsProvider } from '../../metrics/provider.js';
+import type { Store } from '../../store/store.js';
 import type { LoadSnapshot } from '../../load/index.js';
 import { StateLock } from '../../runtime/process/state-lock.js';
 import type { Command } from '../command.js';
@@ -29,7 +32,7 @@ import { addresses, serve } from '../serve.js';
 
 /** The package root: the demo runs the shop shipped with Augur, wherever it is started from. */
 const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const RELEASES = ['cart-v2', 'cart-v3', 'cart-bad'];
+const RELEASES = ['cart-v2', 'cart-v3', 'cart-bad', 'payments-catalog-v2'];
 /** The demo's model rows: one per second of each revision's traffic, profiled on the 30 s before. */
 const DEMO_INGEST = { windowMs: 1_000, profileWindowMs: 30_000 } as const;
 /**
@@ -42,6 +45,12 @@ const EXPECTED: Readonly<Record<string, ReleasePhase>> = {
   'cart-v2': 'promoted',
   'cart-v3': 'rolled-back',
   'cart-bad': 'rolled-back',
+  // payments v2 rolled back and the orders restored; catalog v2 promoted.
+  'payments-catalog-v2': 'mixed',
+};
+/** How each service of a multi-service demo release should end. */
+const EXPECTED_SERVICES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'payments-catalog-v2': { payments: 'rolled-back', catalog: 'promoted' },
 };
 
 export interface DemoReleaseSummary {
@@ -57,29 +66,45 @@ export interface DemoReleaseSummary {
   readonly canaryRequests: number;
   readonly canaryErrors: number;
   readonly reason: string | null;
+  /** Every changed service: how it ended, the tier it reached, why, and who was blamed. */
+  readonly services: readonly {
+    readonly service: string;
+    readonly revision: string;
+    readonly outcome: string;
+    readonly tierReached: number;
+    readonly reason: string | null;
+    readonly culprit: boolean;
+  }[];
+  /** The release's mitigation, when it declared backups: how the data ended. */
+  readonly mitigation: { readonly status: string; readonly rounds: number; readonly backups: number } | null;
   /** What `predict` said before the rollout, when it ran. */
   readonly prediction: {
     readonly riskScore: number;
     readonly breachTier: number | null;
     readonly summary: string;
+    /** Changed services a failure point names (their new revision breaks something). */
+    readonly blamed: readonly string[];
   } | null;
 }
 
 export const demo: Command = {
   name: 'demo',
-  summary: 'The shop under production-like load; three releases predicted, then decided live.',
+  summary: 'The shop under production-like load; four releases predicted, then decided live.',
   usage: '[--rate 50] [--once] [--json] [--no-predict]',
   description:
     'Starts examples/shop (frontend → catalog, frontend → cart → payments) on ports 8080–8083 with the\n' +
-    'builtin router and metrics, sends steady load, then predicts and rolls out three releases one\n' +
+    'builtin router and metrics, sends steady load, then predicts and rolls out four releases one\n' +
     'after the other: cart-v2 (genuinely faster: promoted to 100%), cart-v3 (3× the service time:\n' +
-    'predicted to saturate cart’s CPU at 100%, stopped at a small tier once the canary confirms it)\n' +
-    'and cart-bad (5% errors: rolled back at its first tier). Before each release, `predict` measures\n' +
-    'the revision in a sandbox and simulates the tiers; its verdict is printed. Progress is printed as\n' +
-    'it happens; the whole demo takes about 3 minutes. State lives in\n' +
-    '.augur/demo and starts afresh each run. With --json, prints per release its outcome, the tier\n' +
-    'reached, the time to the decision and the requests the canary served. --once is accepted for\n' +
-    'scripts (the demo always runs once). Exit code 0 when both releases end as expected.',
+    'predicted to saturate cart’s CPU at 100%, stopped at a small tier once the canary confirms it),\n' +
+    'cart-bad (5% errors: rolled back at its first tier) and payments-catalog-v2 (two services: payments\n' +
+    'v2 fails payments and corrupts orders and is rolled back alone, the orders database restored from\n' +
+    'its backup and verified; catalog v2 goes on to 100%). Before each release, `predict` measures the\n' +
+    'revisions in a sandbox and simulates the tiers; its verdict is printed. Meanwhile the prediction\n' +
+    'model learns from the traffic. Progress is printed as it happens; the whole demo takes about 4\n' +
+    'minutes. State lives in .augur/demo and starts afresh each run. With --json, prints per release\n' +
+    'its outcome (and per service), the tier reached, the time to the decision, the requests the canary\n' +
+    'served, the data mitigation and the model trained. --once is accepted for scripts (the demo always\n' +
+    'runs once). Exit code 0 when every release ends as expected.',
   options: {
     rate: { type: 'string', value: 'N', description: 'page views per second during the demo', default: '50' },
     once: { type: 'boolean', description: 'run once and exit (the default; kept for scripts)' },
@@ -127,6 +152,7 @@ export const demo: Command = {
         { profileWindowMs: DEMO_INGEST.profileWindowMs },
       ),
       forecaster,
+      mitigations: new MitigationRunner({ stateDir: app.stateDir, baseDir: applicationDir(app) }),
       clock: systemClock,
       onEvent: (event: ReleaseEvent) => {
         const line = releaseEventLine(event);
@@ -144,7 +170,7 @@ export const demo: Command = {
           target: `http://${entry.host}:${entry.port}/`,
           profile: 'constant',
           rate,
-          durationMs: 200_000,
+          durationMs: 330_000,
           users: 5000,
           signal: stopLoad.signal,
           progressIntervalMs: 5_000,
@@ -177,12 +203,19 @@ export const demo: Command = {
             );
         if (ctx.signal.aborted) break;
         const started = Date.now();
-        await controller.submit(
-          spec,
-          prediction === null
-            ? null
-            : { value: prediction.riskScore, breachTier: prediction.breachTier, detail: prediction.summary },
+        // The prediction's risk holds the tiers of the services it blames (a failure point names
+        // their new revision) until their canaries' own figures lower it.
+        const priors = Object.fromEntries(
+          (prediction?.blamed ?? []).map((service) => [
+            service,
+            {
+              value: prediction?.riskScore ?? 0,
+              breachTier: prediction?.breachTier ?? null,
+              detail: prediction?.summary ?? null,
+            },
+          ]),
         );
+        await controller.submit(spec, priors);
         const outcome = await Promise.race([controller.wait(spec.name), aborted(ctx.signal)]);
         if (outcome === 'interrupted') break;
         const state = controller.state(spec.name);
@@ -205,7 +238,15 @@ export const demo: Command = {
           : `model ${model.id}: trained on ${model.rows} windows; \`augur model status\` shows its calibration\n`,
       );
       const expected =
-        summaries.length === RELEASES.length && summaries.every((s) => EXPECTED[s.release] === s.outcome);
+        summaries.length === RELEASES.length &&
+        summaries.every(
+          (s) =>
+            EXPECTED[s.release] === s.outcome &&
+            Object.entries(EXPECTED_SERVICES[s.release] ?? {}).every(
+              ([service, phase]) => s.services.find((x) => x.service === service)?.outcome === phase,
+            ) &&
+            (s.mitigation === null || s.mitigation.status === 'restored' || s.mitigation.status === 'ok'),
+        );
       if (json) {
         ctx.io.out(
           `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, model, asExpected: expected }, null, 2)}\n`,
@@ -218,6 +259,14 @@ export const demo: Command = {
               `  decided in ${fixed(s.timeToDecisionMs === null ? null : s.timeToDecisionMs / 1000, 1)} s` +
               `  canary served ${s.canaryRequests} requests (${s.canaryErrors} failed)\n`,
           );
+          if (s.services.length > 1) {
+            for (const x of s.services) {
+              ctx.io.out(
+                `    ${x.service} ${x.revision}: ${x.outcome} at ${x.tierReached}%${x.culprit ? ' (the culprit)' : ''}\n`,
+              );
+            }
+          }
+          if (s.mitigation !== null) ctx.io.out(`    data: ${s.mitigation.status}\n`);
         }
         ctx.io.out(
           `  load: ${report.sent} page views, ${report.errors} errors, p99 ${fixed(report.latencyMs.p99, 1)} ms\n`,
@@ -261,12 +310,13 @@ export async function demoApplication(): Promise<ApplicationConfig> {
 }
 
 async function summarize(
-  plane: { provider: MetricsProvider },
+  plane: { provider: MetricsProvider; store: Store },
   spec: ReleaseConfig,
   state: ReleaseState,
   outcome: ReleasePhase,
   started: number,
 ): Promise<Omit<DemoReleaseSummary, 'prediction'>> {
+  const store = plane.store;
   const track = state.tracks[0];
   const service = track?.service ?? '';
   const revision = track?.canary ?? '';
@@ -275,6 +325,14 @@ async function summarize(
   const from = Math.floor(started / 1000) * 1000;
   const to = Math.ceil(Date.now() / 1000) * 1000;
   const canary = await plane.provider.aggregate({ service, revision, from, to });
+  const events = await store.releaseEvents(spec.name);
+  const culprits = new Set(
+    events
+      .filter((e) => e.type === 'rollback-started')
+      .map((e) => (e.data as { culprit?: unknown }).culprit)
+      .filter((c): c is string => typeof c === 'string'),
+  );
+  const m = state.mitigation;
   return {
     release: spec.name,
     service,
@@ -285,6 +343,18 @@ async function summarize(
     canaryRequests: canary.requests,
     canaryErrors: canary.errors,
     reason: track?.reason ?? null,
+    services: state.tracks.map((t) => {
+      const tiers = t.tiers.filter((x) => x.startedAt !== null).map((x) => x.share);
+      return {
+        service: t.service,
+        revision: t.canary,
+        outcome: t.phase,
+        tierReached: tiers.length === 0 ? 0 : Math.max(...tiers),
+        reason: t.reason,
+        culprit: culprits.has(t.service),
+      };
+    }),
+    mitigation: m === undefined ? null : { status: m.status, rounds: m.round, backups: m.backups.length },
   };
 }
 
@@ -312,7 +382,16 @@ async function predictForDemo(
     say(`  predict ${describe(result, spec.risk).split('\n').slice(0, 3).join('\n  ')}\n`);
     // The rollout's forecasts may adopt these measurements once the canary confirms them.
     forecaster.remember(result.provenance.profiles);
-    return { riskScore: result.riskScore, breachTier: result.breachTier, summary: result.summary };
+    // Only failure points of normal operation (not a dependency made slow or down) blame a service.
+    const normal = new Set(['nominal', 'peak', 'spike']);
+    const blamed = spec.changes
+      .filter((c) =>
+        result.failurePoints.some(
+          (p) => p.service === c.service && p.revision === c.revision && normal.has(p.scenario),
+        ),
+      )
+      .map((c) => c.service);
+    return { riskScore: result.riskScore, breachTier: result.breachTier, summary: result.summary, blamed };
   } catch (error) {
     if (!signal.aborted) say(`  predict failed: ${(error as Error).message}\n`);
     return null;

@@ -218,7 +218,7 @@ describe('rollout decision core', () => {
 
   it('holds a tier on a high prior risk until the canary lowers it; never rolls back on the prior alone', () => {
     const prior = { value: 0.88, breachTier: 100, detail: 'cart v2 saturates its CPU at the 100% tier' };
-    let { state } = settle(createRelease(release(), app, scripted, 0, undefined, prior), 0);
+    let { state } = settle(createRelease(release(), app, scripted, 0, undefined, { cart: prior }), 0);
     expect(state.tracks[0]?.risk).toMatchObject({ value: 0.88, source: 'prediction' });
     // Baked, no alarm, no re-prediction yet: the prior holds the tier, once said.
     const decisions: string[] = [];
@@ -243,7 +243,7 @@ describe('rollout decision core', () => {
   it('does not gate the last tier on risk: nothing is left to predict there', () => {
     const prior = { value: 0.3, breachTier: null, detail: null };
     let { state } = settle(
-      createRelease({ ...release(), tiers: [100] }, app, scripted, 0, undefined, prior),
+      createRelease({ ...release(), tiers: [100] }, app, scripted, 0, undefined, { cart: prior }),
       0,
     );
     for (let now = 10_000; now <= 30_000 && releasePhase(state) === 'running'; now += 10_000) {
@@ -499,7 +499,7 @@ describe('mitigation after a rollback', () => {
   const backups = [{ name: 'orders', path: '/state/backups/r1/orders.sqlite', takenAt: 0 }];
   const rolledBack = (restore: 'auto' | 'manual'): Step => {
     const state = settle(
-      createRelease(withBackups(restore), app2, scripted, 0, undefined, null, backups),
+      createRelease(withBackups(restore), app2, scripted, 0, undefined, {}, backups),
       0,
     ).state;
     const red = tick(
@@ -544,7 +544,7 @@ describe('mitigation after a rollback', () => {
         scripted,
         0,
         undefined,
-        null,
+        {},
         backups,
       ),
       0,

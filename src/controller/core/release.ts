@@ -80,7 +80,7 @@ export function createRelease(
   analysis: Analysis,
   now: number,
   settings: ControllerSettings = DEFAULT_SETTINGS,
-  prior: PriorRisk | null = null,
+  priors: Readonly<Record<string, PriorRisk>> = {},
   backups: MitigationState['backups'] = [],
 ): Step {
   const tracks: ServiceTrack[] = release.changes.map((change) => ({
@@ -108,7 +108,7 @@ export function createRelease(
     analysis: analysis.initial(change.service),
     lastTickAt: null,
     observedUntil: null,
-    risk: prior === null ? null : { ...prior, source: 'prediction' as const },
+    risk: priorOf(priors, change.service),
   }));
   const initial: ReleaseState = {
     release: release.name,
@@ -146,7 +146,7 @@ export function createRelease(
   t.event('release-started', null, `release ${release.name} of ${app.name} started`, null, {
     changes: release.changes.map((c) => `${c.service} ${c.revision}`),
     tiers: release.tiers,
-    ...(prior === null ? {} : { predictedRisk: prior.value, predictedBreachTier: prior.breachTier }),
+    ...(Object.keys(priors).length === 0 ? {} : { predicted: priors }),
     ...(backups.length === 0 ? {} : { backups }),
   });
   for (const track of t.state.tracks) startTier(t, track, 0);
@@ -194,6 +194,15 @@ export function startRollback(
   }
   t.event('rollback-started', track.service, `${track.service} ${track.canary}: ${reason}`, 'RED', data);
   requestWeight(t, track, 0);
+}
+
+/** A service's risk as the prediction before the rollout gave it, or none. */
+function priorOf(
+  priors: Readonly<Record<string, PriorRisk>>,
+  service: string,
+): NonNullable<ServiceTrack['risk']> | null {
+  const prior = priors[service];
+  return prior === undefined ? null : { ...prior, source: 'prediction' };
 }
 
 /** Each service's callees, direct and indirect, sorted (the configuration forbids cycles). */
