@@ -96,13 +96,13 @@ describe('estimateProfile', () => {
     ],
   };
 
-  it('takes the least own time, the error rate at the lowest rate, CPU net of idle per request', () => {
+  it('takes the least own time, the error rate over every step, CPU net of idle per request', () => {
     const profile = estimateProfile(base)?.profile;
     expect(profile).toMatchObject({
       service: 'cart',
       revision: 'v3',
       serviceTimeMs: lat(5.5, 7.5, 9.5, 6),
-      errorProbability: 2 / 40,
+      errorProbability: 2 / 280,
       requests: 280,
       memoryGrowthMbPer1k: 0,
       source: 'sandbox',

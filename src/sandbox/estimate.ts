@@ -182,7 +182,9 @@ export function estimateProfile(m: RevisionMeasurement): Estimate | null {
       revision: m.revision,
       serviceTime: fitLognormal(own),
       serviceTimeMs: own,
-      errorProbability: lowest.errors / lowest.requests,
+      // Over every step: the rates are those production sees (½ to 1.5 × its peak), and a single
+      // step's few requests would turn a 5% error rate into 0 as often as not.
+      errorProbability: requests > 0 ? m.steps.reduce((sum, s) => sum + s.errors, 0) / requests : 0,
       cpuMsPerRequest: cpuRequests > 0 ? (cpuSeconds * 1000) / cpuRequests : 0,
       memoryGrowthMbPer1k,
       requests,
