@@ -174,13 +174,19 @@ export class MitigationRunner implements Mitigator {
       child.on('error', fail);
       child.on('close', (code, signal) => {
         if (code === 0) done(out);
-        else
-          fail(
-            new Error(`${command.join(' ')} exited ${signal ?? code}: ${out.trim().split('\n').pop() ?? ''}`),
-          );
+        else fail(new Error(`${command.join(' ')} exited ${signal ?? code}: ${lastLine(out)}`));
       });
     });
   }
+}
+
+/** The last line worth showing of a command's output (Node's trailing version banner skipped). */
+function lastLine(out: string): string {
+  const lines = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^Node\.js v\d/.test(l));
+  return lines.at(-1) ?? '';
 }
 
 function extensionOf(m: MitigationConfig): string {

@@ -1,0 +1,162 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/core/random.js';
+import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
+import { Background, freePort, hit, processesOf, repoRoot } from './helpers.js';
+
+/**
+ * A release with a mitigation on a real SQLite file: its check (a slow one, so that a kill can land
+ * in it) fails while a row is marked bad. The canary fails half its requests, so it is rolled back;
+ * the test marks a row bad once the first tier has started (the damage a bad revision does).
+ */
+async function mitigatedRelease(
+  dir: string,
+): Promise<{ file: string; port: number; stateDir: string; data: string }> {
+  const port = await freePort();
+  const stateDir = join(dir, 'state');
+  const data = join(dir, 'data.db');
+  const db = new Database(data);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE items (id INTEGER PRIMARY KEY, bad INTEGER NOT NULL)');
+  db.prepare('INSERT INTO items (bad) VALUES (0), (0), (0)').run();
+  db.close();
+  const check = join(dir, 'check.mjs');
+  writeFileSync(
+    check,
+    [
+      "import { createRequire } from 'node:module';",
+      `const Database = createRequire(${JSON.stringify(join(repoRoot, 'package.json'))})('better-sqlite3');`,
+      'await new Promise((r) => setTimeout(r, 700));',
+      'const db = new Database(process.argv[2], { readonly: true });',
+      "const { n } = db.prepare('SELECT COUNT(*) AS n FROM items WHERE bad = 1').get();",
+      'db.close();',
+      'if (n > 0) { console.error(`${n} bad items`); process.exit(1); }',
+      "console.log('items sound');",
+    ].join('\n'),
+  );
+  const file = join(dir, 'echo.yaml');
+  writeFileSync(
+    file,
+    `${echoApplicationYaml({ stateDir, port })}---\n${echoReleaseYaml({
+      name: 'echo-v2',
+      env: "ERROR_RATE: '0.5'",
+      tiers: '[10, 50, 100]',
+      bake: '{ minDuration: 1s, minRequests: 20 }',
+      monitoring: '{ interval: 300ms, warningInterval: 100ms }',
+      extra: [
+        '  mitigations:',
+        '    - name: items',
+        `      backup: { sqlite: ${data} }`,
+        `      check: { command: [node, ${check}, ${data}] }`,
+        '      restore: auto',
+        '',
+      ].join('\n'),
+    })}`,
+  );
+  return { file, port, stateDir, data };
+}
+
+function badItems(data: string): number {
+  const db = new Database(data, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM items WHERE bad = 1').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+function markBad(data: string): void {
+  const db = new Database(data);
+  db.pragma('busy_timeout = 5000');
+  db.prepare('INSERT INTO items (bad) VALUES (1)').run();
+  db.close();
+}
+
+/** Bounded traffic to the service until stopped (or 60 s pass). */
+function traffic(port: number): { stop: () => Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    const deadline = Date.now() + 60_000;
+    let i = 0;
+    while (running && Date.now() < deadline) {
+      await hit(
+        port,
+        Array.from({ length: 20 }, () => `user-${i++ % 500}`),
+        4,
+      );
+      await sleep(10);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
+describe('mitigation through `augur rollout --embedded` (real processes, real SQLite)', () => {
+  const dirs: string[] = [];
+  const live: Background[] = [];
+  afterEach(async () => {
+    for (const b of live.splice(0)) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+    await sleep(50);
+  });
+  afterAll(() => {
+    for (const d of dirs) {
+      for (const pid of processesOf(join(d, 'state'))) process.kill(-pid, 'SIGKILL');
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  it('backs up, rolls the canary back, finds the damage, restores and verifies — across SIGKILLs at any point', async () => {
+    const random = new SeededRandom(61);
+    const trials = Number(process.env.AUGUR_MITIGATION_TRIALS ?? 6);
+    for (let trial = 0; trial < trials; trial++) {
+      const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-mitigation-'));
+      dirs.push(dir);
+      const { file, port, stateDir, data } = await mitigatedRelease(dir);
+      let damaged = false;
+      const damage = async (run: Background): Promise<void> => {
+        await run.waitFor(/tier 10%/, 30_000).catch(() => undefined);
+        if (!damaged && /tier 10%/.test(run.output)) {
+          markBad(data);
+          damaged = true;
+        }
+      };
+      const load = traffic(port);
+      // The first run is killed at a random moment: during the backup, the rollout, the rollback,
+      // the check or the restore — or not at all (trial 0).
+      const first = new Background(['rollout', '--embedded', file]);
+      live.push(first);
+      const watching = damage(first);
+      if (trial > 0) {
+        await sleep(Math.floor(random.next() * 2_500));
+        first.child.kill('SIGKILL');
+      }
+      await first.exited;
+      await watching;
+      let output = first.output;
+      if (trial > 0 || !/echo-v2: rolled-back/.test(first.output)) {
+        const second = new Background(['rollout', '--embedded', file]);
+        live.push(second);
+        await damage(second);
+        await second.exited;
+        output += `\n----\n${second.output}`;
+        expect(second.output, `trial ${trial}:\n${output}`).toMatch(/echo-v2: rolled-back/);
+      }
+      await load.stop();
+      expect(damaged, `trial ${trial}:\n${output}`).toBe(true);
+      expect(output, `trial ${trial}`).toMatch(/data restored and verified/);
+      expect(badItems(data), `trial ${trial}:\n${output}`).toBe(0);
+      // Backups are whole or absent: never a half-written file left behind as a backup.
+      const backups = readdirSync(join(stateDir, 'backups', 'echo-v2'));
+      expect(backups.filter((f) => !f.endsWith('.partial')).length).toBeGreaterThanOrEqual(1);
+      expect(processesOf(stateDir)).toEqual([]);
+    }
+  }, 600_000);
+});
