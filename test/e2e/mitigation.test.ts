@@ -99,6 +99,15 @@ function traffic(port: number): { stop: () => Promise<void> } {
   };
 }
 
+/** Lines after which the first run is killed, one trial each. */
+const KILL_AFTER: readonly RegExp[] = [
+  /echo v2: tier 10%/,
+  /RED echo v2 rolled back/,
+  /checking the data after/,
+  /restoring from the backup/,
+  /checking again/,
+];
+
 describe('mitigation through `augur rollout --embedded` (real processes, real SQLite)', () => {
   const dirs: string[] = [];
   const live: Background[] = [];
@@ -115,7 +124,7 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
 
   it('backs up, rolls the canary back, finds the damage, restores and verifies — across SIGKILLs at any point', async () => {
     const random = new SeededRandom(61);
-    const trials = Number(process.env.AUGUR_MITIGATION_TRIALS ?? 6);
+    const trials = Number(process.env.AUGUR_MITIGATION_TRIALS ?? KILL_AFTER.length + 3);
     for (let trial = 0; trial < trials; trial++) {
       const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-mitigation-'));
       dirs.push(dir);
@@ -129,12 +138,17 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
         }
       };
       const load = traffic(port);
-      // The first run is killed at a random moment: during the backup, the rollout, the rollback,
-      // the check or the restore — or not at all (trial 0).
+      // The first run is killed right after a chosen line — the first tier, the rollback, during
+      // the check, during the restore or the check after it — or, past those, at a random moment
+      // (which may fall in the backup); trial 0 is not killed.
       const first = new Background(['rollout', '--embedded', file]);
       live.push(first);
       const watching = damage(first);
-      if (trial > 0) {
+      const at = KILL_AFTER[trial - 1];
+      if (trial > 0 && at !== undefined) {
+        await first.waitFor(at, 30_000).catch(() => undefined);
+        first.child.kill('SIGKILL');
+      } else if (trial > 0) {
         await sleep(Math.floor(random.next() * 2_500));
         first.child.kill('SIGKILL');
       }

@@ -438,6 +438,29 @@ describe('several services in one release', () => {
     expect(step.actions).toEqual([{ type: 'set-weight', service: 'payments', revision: 'v2', weight: 0 }]);
   });
 
+  it('follows errors up through two callers to the one service that broke', () => {
+    const state = settle(
+      createRelease(release(['frontend', 'cart', 'payments']), graph, scripted, 0),
+      0,
+    ).state;
+    const step = tick(
+      state,
+      [obs('frontend', 100, 0, failing), obs('cart', 100, 0, failing), obs('payments', 100, 0, failing)],
+      scripted,
+      10_000,
+    );
+    expect(step.state.tracks.map((x) => [x.service, x.phase])).toEqual([
+      ['frontend', 'progressing'],
+      ['cart', 'progressing'],
+      ['payments', 'rolling-back'],
+    ]);
+    const holds = step.events.filter((e) => e.signal === 'HOLD').map((e) => e.message);
+    expect(holds).toEqual([
+      expect.stringMatching(/^HOLD frontend v2: not the culprit: .* explained by cart, payments/),
+      expect.stringMatching(/^HOLD cart v2: not the culprit: .* explained by payments/),
+    ]);
+  });
+
   it('a caller failing on its own is the culprit, even beside a failing callee', () => {
     const state = start();
     // cart's canary crash-loops: no callee explains that.
