@@ -166,3 +166,26 @@ ${revision('cart', 'v2')}
 ${revision('payments', 'v1', orders)}
 `;
 }
+
+/** Keeps a bounded stream of requests going to the service until stopped (or 60 s pass). */
+export function traffic(port: number): { stop: () => Promise<void> } {
+  let running = true;
+  const done = (async () => {
+    const deadline = Date.now() + 60_000;
+    let i = 0;
+    while (running && Date.now() < deadline) {
+      await hit(
+        port,
+        Array.from({ length: 20 }, () => `user-${i++ % 500}`),
+        4,
+      );
+      await sleep(10);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
-import { Background, freePort, hit, processesOf, repoRoot } from './helpers.js';
+import { Background, freePort, processesOf, repoRoot, traffic } from './helpers.js';
 
 /**
  * A release with a mitigation on a real SQLite file: its check (a slow one, so that a kill can land
@@ -74,29 +74,6 @@ function markBad(data: string): void {
   db.pragma('busy_timeout = 5000');
   db.prepare('INSERT INTO items (bad) VALUES (1)').run();
   db.close();
-}
-
-/** Bounded traffic to the service until stopped (or 60 s pass). */
-function traffic(port: number): { stop: () => Promise<void> } {
-  let running = true;
-  const done = (async () => {
-    const deadline = Date.now() + 60_000;
-    let i = 0;
-    while (running && Date.now() < deadline) {
-      await hit(
-        port,
-        Array.from({ length: 20 }, () => `user-${i++ % 500}`),
-        4,
-      );
-      await sleep(10);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-    },
-  };
 }
 
 /** Lines after which the first run is killed, one trial each. */

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
-import { Background, freePort, hit, processesOf } from './helpers.js';
+import { Background, freePort, processesOf, traffic } from './helpers.js';
 
 /** A one-service application on a free port, and a release of it, in a fresh directory. */
 async function echoRelease(
@@ -27,29 +27,6 @@ async function echoRelease(
     })}`,
   );
   return { file, port, stateDir };
-}
-
-/** Keeps a bounded stream of requests going to the service until stopped (or 60 s pass). */
-function traffic(port: number): { stop: () => Promise<void> } {
-  let running = true;
-  const done = (async () => {
-    const deadline = Date.now() + 60_000;
-    let i = 0;
-    while (running && Date.now() < deadline) {
-      await hit(
-        port,
-        Array.from({ length: 20 }, () => `user-${i++ % 500}`),
-        4,
-      );
-      await sleep(10);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await done;
-    },
-  };
 }
 
 describe('augur rollout --embedded (real processes)', () => {
