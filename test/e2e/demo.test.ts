@@ -84,8 +84,9 @@ describe('augur demo --once --json', () => {
       ['cart-v2', 'promoted'],
       ['cart-v3', 'rolled-back'],
       ['cart-bad', 'rolled-back'],
+      ['payments-catalog-v2', 'mixed'],
     ]);
-    expect(model.reliability?.bins.reduce((n, b) => n + b.count, 0)).toBe(3);
+    expect(model.reliability?.bins.reduce((n, b) => n + b.count, 0)).toBe(4);
     const text = await augur(['model', 'status'], 30_000);
     expect(text.stdout).toMatch(/^model s-[0-9a-f]{8}: trained/);
     expect(text.stdout).toMatch(/capture vs gating/);
