@@ -49,6 +49,7 @@ describe('predictRelease', () => {
     const result = await predictRelease(config.application, release, options);
     expect(result.breachTier).toBe(100);
     expect(result.riskScore).toBeGreaterThan(release.risk.high);
+    expect(result.culprits).toEqual(['cart']);
     const saturation = result.failurePoints.find((p) => p.kind === 'cpu-saturation' && p.service === 'cart');
     expect(saturation).toMatchObject({ revision: 'v3', tier: 100, scenario: 'nominal' });
     // 50 req/s × 6 ms over 2 × 0.13 cores = 1.15 of the allocation: saturates at 1 / 1.15 ≈ 0.87×.
@@ -73,6 +74,8 @@ describe('predictRelease', () => {
     const a = await predictRelease(config.application, release, options);
     expect(a.breachTier).toBeNull();
     expect(a.riskScore).toBeLessThanOrEqual(release.risk.low);
+    // Only the scenarios that break the shop with or without the release breach: no culprit.
+    expect(a.culprits).toEqual([]);
     expect(a.scenarios.find((s) => s.name === 'nominal')?.breachProbability).toBe(0);
     // A dependency failing breaks the shop with or without the release: reported, not the release's risk.
     expect(a.failurePoints.some((p) => p.kind === 'cascade' && p.scenario === 'down:payments')).toBe(true);

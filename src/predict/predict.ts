@@ -240,15 +240,22 @@ export async function predictRelease(
 
   // A run of the release breaches when some limit is over at a tier that is not over at the
   // baseline of the same scenario and seed (common random numbers): the harm is the release's.
+  // A changed service whose new revision's own figures breach in such a run is a culprit.
+  const culprits = new Set<string>();
   const releaseBreaches = (scenario: string, seed: number, share: number): boolean => {
     const r = run(scenario, seed, share);
     if (r === undefined) return false;
     const baselineRun = run(scenario, seed, 0);
     const baseline =
       baselineRun === undefined ? new Set<string>() : breachesOf(app, baselineRun, adjusterFor(scenario, 0));
-    return [...breachesOf(app, r, adjusterFor(scenario, share))].some(
+    const added = [...breachesOf(app, r, adjusterFor(scenario, share))].filter(
       (b) => !baseline.has(stableKey(b, app)),
     );
+    for (const b of added) {
+      const [service = '', revision = ''] = b.slice(0, b.lastIndexOf(':')).split('/');
+      if (canaries.get(service) === revision) culprits.add(service);
+    }
+    return added.length > 0;
   };
   const scenarioSummaries: ScenarioSummary[] = [];
   let risk = 0;
@@ -300,6 +307,7 @@ export async function predictRelease(
     seeds,
     utilisation,
     breachTier,
+    culprits: [...culprits].sort(),
     modelVersion: options.calibration?.set?.id ?? MODEL_VERSION,
     provenance: {
       profiles: used,

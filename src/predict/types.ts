@@ -85,6 +85,11 @@ export interface SimulationResult {
   readonly utilisation: readonly UtilisationCurve[];
   /** First tier at which the nominal scenario breaches a limit, or null. */
   readonly breachTier: number | null;
+  /**
+   * Changed services whose new revision's own figures breach a limit in runs where the baseline
+   * does not (a service that only sees another's failure through its calls is not one).
+   */
+  readonly culprits?: readonly string[];
   /** What the numbers rest on. */
   readonly modelVersion: string;
   readonly provenance: {

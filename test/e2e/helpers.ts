@@ -62,7 +62,7 @@ export class Background {
   async waitFor(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!pattern.test(this.output)) {
-      if (this.child.exitCode !== null)
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
         throw new Error(`augur exited before ${String(pattern)}:\n${this.output}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(pattern)}:\n${this.output}`);
       await sleep(50);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,6 +38,17 @@ async function mitigatedRelease(
       "console.log('items sound');",
     ].join('\n'),
   );
+  // A second mitigation whose backup command takes a while and leaves a marker when it starts: a
+  // kill can be aimed at the backup.
+  const slow = join(dir, 'slow-backup.mjs');
+  writeFileSync(
+    slow,
+    [
+      "import { appendFileSync } from 'node:fs';",
+      `appendFileSync(${JSON.stringify(join(dir, 'backup-started'))}, process.env.AUGUR_MITIGATION + '\\n');`,
+      'await new Promise((r) => setTimeout(r, 1_000));',
+    ].join('\n'),
+  );
   const file = join(dir, 'echo.yaml');
   writeFileSync(
     file,
@@ -52,6 +63,9 @@ async function mitigatedRelease(
         '    - name: items',
         `      backup: { sqlite: ${data} }`,
         `      check: { command: [node, ${check}, ${data}] }`,
+        '      restore: auto',
+        '    - name: slow',
+        `      backup: { command: [node, ${slow}] }`,
         '      restore: auto',
         '',
       ].join('\n'),
@@ -76,8 +90,9 @@ function markBad(data: string): void {
   db.close();
 }
 
-/** Lines after which the first run is killed, one trial each. */
-const KILL_AFTER: readonly RegExp[] = [
+/** Lines after which the first run is killed, one trial each ('backup': once the backup command runs). */
+const KILL_AFTER: readonly (RegExp | 'backup')[] = [
+  'backup',
   /echo v2: tier 10%/,
   /RED echo v2 rolled back/,
   /checking the data after/,
@@ -122,12 +137,19 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
       live.push(first);
       const watching = damage(first);
       const at = KILL_AFTER[trial - 1];
-      if (trial > 0 && at !== undefined) {
-        await first.waitFor(at, 30_000).catch(() => undefined);
+      if (trial > 0) {
+        if (at === 'backup') {
+          const marker = join(dir, 'backup-started');
+          const deadline = Date.now() + 30_000;
+          while (!existsSync(marker) && Date.now() < deadline) await sleep(10);
+        } else if (at !== undefined) {
+          await first.waitFor(at, 30_000).catch(() => undefined);
+        } else {
+          await sleep(Math.floor(random.next() * 2_500));
+        }
         first.child.kill('SIGKILL');
-      } else if (trial > 0) {
-        await sleep(Math.floor(random.next() * 2_500));
-        first.child.kill('SIGKILL');
+        if (at === 'backup')
+          expect(first.output, `trial ${trial}`).not.toMatch(/release echo-v2 of echo started/);
       }
       await first.exited;
       await watching;

@@ -82,7 +82,7 @@ export interface DemoReleaseSummary {
     readonly riskScore: number;
     readonly breachTier: number | null;
     readonly summary: string;
-    /** Changed services a failure point names (their new revision breaks something). */
+    /** Changed services whose new revision's own figures breach a limit in the prediction. */
     readonly blamed: readonly string[];
   } | null;
 }
@@ -382,15 +382,8 @@ async function predictForDemo(
     say(`  predict ${describe(result, spec.risk).split('\n').slice(0, 3).join('\n  ')}\n`);
     // The rollout's forecasts may adopt these measurements once the canary confirms them.
     forecaster.remember(result.provenance.profiles);
-    // Only failure points of normal operation (not a dependency made slow or down) blame a service.
-    const normal = new Set(['nominal', 'peak', 'spike']);
-    const blamed = spec.changes
-      .filter((c) =>
-        result.failurePoints.some(
-          (p) => p.service === c.service && p.revision === c.revision && normal.has(p.scenario),
-        ),
-      )
-      .map((c) => c.service);
+    // The services whose own figures breach in the prediction (its culprits) are held by its risk.
+    const blamed = [...(result.culprits ?? [])];
     return { riskScore: result.riskScore, breachTier: result.breachTier, summary: result.summary, blamed };
   } catch (error) {
     if (!signal.aborted) say(`  predict failed: ${(error as Error).message}\n`);
