@@ -119,6 +119,17 @@ export function buildFeatures(input: FeatureInput): number[] {
   ];
 }
 
+/** A simulated window's figures as a row's `simulated` values (CPU unknown without a CPU profile). */
+export function simulatedValues(simulated: SimulatedWindow, cpuKnown = true): MetricValues {
+  return {
+    latencyP50Ms: simulated.latencyP50Ms,
+    latencyP95Ms: simulated.latencyP95Ms,
+    latencyP99Ms: simulated.latencyP99Ms,
+    errorRate: simulated.errorRate,
+    cpuCores: cpuKnown ? simulated.cpuCores : null,
+  };
+}
+
 /** Whether a metric's target is a log ratio (observed over simulated) rather than the value itself. */
 export function isRatioMetric(metric: ModelMetric): boolean {
   return metric !== 'errorRate';

@@ -1,6 +1,12 @@
 import type { ApplicationConfig, ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
-import { buildFeatures, type MetricValues, type ModelRow, type WindowProfile } from './features.js';
+import {
+  buildFeatures,
+  type MetricValues,
+  type ModelRow,
+  simulatedValues,
+  type WindowProfile,
+} from './features.js';
 import { simulateWindow } from './simulate-window.js';
 
 export interface IngestOptions {
@@ -126,13 +132,7 @@ export function windowRow(
     windowMs: to - from,
     requests: window.requests,
     features,
-    simulated: {
-      latencyP50Ms: simulated.latencyP50Ms,
-      latencyP95Ms: simulated.latencyP95Ms,
-      latencyP99Ms: simulated.latencyP99Ms,
-      errorRate: simulated.errorRate,
-      cpuCores: profile.cpuMsPerRequest > 0 ? simulated.cpuCores : null,
-    },
+    simulated: simulatedValues(simulated, profile.cpuMsPerRequest > 0),
     observed: observedOf(window),
   };
 }

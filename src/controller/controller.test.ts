@@ -124,8 +124,10 @@ function controller(
   store: SqliteStore,
   events: ReleaseEvent[],
   outage: 'hold' | 'rollback' = 'hold',
+  mitigations?: Mitigator,
 ) {
   return new RolloutController({
+    ...(mitigations === undefined ? {} : { mitigations }),
     store,
     plane,
     analysis: (r) => sequentialAnalysis(app, r),
@@ -249,17 +251,7 @@ describe('rollout controller (fake data plane)', () => {
     const store = new SqliteStore(join(root, 'augur.db'));
     const plane = new FakePlane(provider({ down: false }));
     const events: ReleaseEvent[] = [];
-    const first = new RolloutController({
-      store,
-      plane,
-      analysis: (r) => sequentialAnalysis(app, r),
-      prediction: noPrediction,
-      clock: systemClock,
-      onEvent: (e) => events.push(e),
-      retry: { initialMs: 10, maxMs: 40 },
-      settings: { resumeAfterMs: 100, outageAfterMs: 300, outageAction: 'hold', stopCanaryAfterMs: 0 },
-      mitigations: stuck,
-    });
+    const first = controller(plane, store, events, 'hold', stuck);
     const started = await first.submit(mitigated);
     expect(started.mitigation?.backups).toHaveLength(1);
     expect(events.find((e) => e.type === 'release-started')?.data).toMatchObject({
@@ -279,15 +271,7 @@ describe('rollout controller (fake data plane)', () => {
     expect((await store.getRelease('m'))?.phase).toBe('running');
     // A new controller picks the release up and runs the restore again, then the check.
     const after: ReleaseEvent[] = [];
-    const second = new RolloutController({
-      store,
-      plane,
-      analysis: (r) => sequentialAnalysis(app, r),
-      prediction: noPrediction,
-      clock: systemClock,
-      onEvent: (e) => after.push(e),
-      mitigations: runner,
-    });
+    const second = controller(plane, store, after, 'hold', runner);
     expect(await second.resume()).toEqual(['m']);
     expect(await second.wait('m')).toBe('rolled-back');
     expect(after.map((e) => e.message)).toContainEqual(

@@ -5,7 +5,7 @@
  * the window simulation does not have (docs/benchmarks.md lists them). Deterministic for a seed.
  */
 import { SeededRandom } from '../../core/random.js';
-import { buildFeatures } from '../../calibration/features.js';
+import { buildFeatures, simulatedValues } from '../../calibration/features.js';
 import type { ModelRow, WindowProfile } from '../../calibration/features.js';
 import { simulateWindow } from '../../calibration/simulate-window.js';
 import type { SimModel } from '../../sim/model.js';
@@ -350,13 +350,7 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
     windowMs: WINDOW_MS,
     requests,
     features,
-    simulated: {
-      latencyP50Ms: simulated.latencyP50Ms,
-      latencyP95Ms: simulated.latencyP95Ms,
-      latencyP99Ms: simulated.latencyP99Ms,
-      errorRate: simulated.errorRate,
-      cpuCores: simulated.cpuCores,
-    },
+    simulated: simulatedValues(simulated),
     observed: {
       latencyP50Ms: seen ? p50 : null,
       latencyP95Ms: seen ? p95 : null,
