@@ -240,8 +240,9 @@ export async function predictRelease(
 
   // A run of the release breaches when some limit is over at a tier that is not over at the
   // baseline of the same scenario and seed (common random numbers): the harm is the release's.
-  // A changed service whose new revision's own figures breach in such a run is a culprit.
-  const culprits = new Set<string>();
+  // A changed service whose new revision's own figures breach in such a run, under nominal load in
+  // at least half the seeds at some tier, is a culprit (one noisy run of a rare scenario is not).
+  const ownBreaches = new Set<string>();
   const releaseBreaches = (scenario: string, seed: number, share: number): boolean => {
     const r = run(scenario, seed, share);
     if (r === undefined) return false;
@@ -253,7 +254,7 @@ export async function predictRelease(
     );
     for (const b of added) {
       const [service = '', revision = ''] = b.slice(0, b.lastIndexOf(':')).split('/');
-      if (canaries.get(service) === revision) culprits.add(service);
+      if (canaries.get(service) === revision) ownBreaches.add(`${service}|${scenario}|${share}|${seed}`);
     }
     return added.length > 0;
   };
@@ -307,7 +308,18 @@ export async function predictRelease(
     seeds,
     utilisation,
     breachTier,
-    culprits: [...culprits].sort(),
+    culprits: [...canaries.keys()]
+      .filter((service) =>
+        release.tiers.some(
+          (tier) =>
+            2 *
+              seeds.filter((seed) =>
+                ownBreaches.has(`${service}|${nominal?.name ?? ''}|${tier / 100}|${seed}`),
+              ).length >=
+            seeds.length,
+        ),
+      )
+      .sort(),
     modelVersion: options.calibration?.set?.id ?? MODEL_VERSION,
     provenance: {
       profiles: used,

@@ -86,8 +86,9 @@ export interface SimulationResult {
   /** First tier at which the nominal scenario breaches a limit, or null. */
   readonly breachTier: number | null;
   /**
-   * Changed services whose new revision's own figures breach a limit in runs where the baseline
-   * does not (a service that only sees another's failure through its calls is not one).
+   * Changed services whose new revision's own figures breach a limit where the baseline does not,
+   * under nominal load in at least half the seeds at some tier (a service that only sees another's
+   * failure through its calls is not one, nor one breaching in a single noisy run).
    */
   readonly culprits?: readonly string[];
   /** What the numbers rest on. */
