@@ -1,4 +1,5 @@
 import type { ApplicationConfig, ServiceConfig } from '../config/types.js';
+import { fnv1a } from '../core/hash.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import {
   buildFeatures,
@@ -161,10 +162,5 @@ function observedOf(w: WindowAggregate): MetricValues {
 
 /** A seed per service × revision × window: the same window always simulates the same way. */
 function seedOf(key: string, from: number): number {
-  let h = 0x811c9dc5 ^ (from / 1000);
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0 || 1;
+  return fnv1a(key, 0x811c9dc5 ^ (from / 1000)) || 1;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { fnv1a } from '../core/hash.js';
 import { type Result, err, ok } from '../core/result.js';
 import { AdaptiveConformal } from '../model/aci.js';
 import { LEARNED_FROM, type RangeSource, coldStartInterval } from '../model/cold-start.js';
 import type { CqrModel } from '../model/cqr.js';
-import { conformityScore, widen } from '../model/cqr.js';
+import { conformityScore, minimumCalibrationRows, widen } from '../model/cqr.js';
 import type { GbdtOptions } from '../model/gbdt.js';
 import { type ModelVersion, loadModel, parseModelVersion } from '../model/serialize.js';
 import { type TrainingRow, trainInWorker, trainModel } from '../model/train.js';
@@ -117,7 +118,7 @@ export async function trainModelSet(
   const times = rows.map((r) => r.at);
   return {
     format: MODEL_SET_FORMAT,
-    id: `s-${hashIds(ids)}`,
+    id: `s-${fnv1a(ids.join('|')).toString(16).padStart(8, '0')}`,
     createdAt: options.now,
     rows: rows.length,
     trainingSpan: { from: Math.min(...times), to: Math.max(...times) },
@@ -215,7 +216,7 @@ export class CalibratedRanges {
 
   source(metric: ModelMetric): RangeSource {
     if (this.models.has(metric)) return 'learned';
-    return (this.coldScores.get(metric)?.length ?? 0) >= Math.ceil(1 / this.alpha - 1)
+    return (this.coldScores.get(metric)?.length ?? 0) >= minimumCalibrationRows(this.alpha)
       ? 'simulation-conformal'
       : 'simulation-widened';
   }
@@ -300,13 +301,4 @@ export class CalibratedRanges {
 /** How a service × metric's adaptive state is keyed (and stored). */
 export function calibrationKey(service: string, metric: ModelMetric): string {
   return `${service}/${metric}`;
-}
-
-function hashIds(ids: readonly string[]): string {
-  let h = 0x811c9dc5;
-  for (const ch of ids.join('|')) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
 }

@@ -1,4 +1,4 @@
-import type { SimModel } from '../sim/model.js';
+import type { RevisionStats, SimModel } from '../sim/model.js';
 import { simulate } from '../sim/simulate.js';
 import type { SimulatedWindow, WindowProfile } from './features.js';
 
@@ -57,12 +57,21 @@ export function simulateWindow(load: WindowLoad, profile: WindowProfile, seed: n
   };
   const stats = simulate(model, seed).services[0]?.revisions[0];
   if (stats === undefined) throw new Error('the window simulation returned no revision');
+  return simulatedWindowOf(stats, rate, profile.cpuMsPerRequest);
+}
+
+/** A simulated revision's figures as the model reads them; CPU is the rate × CPU per request. */
+export function simulatedWindowOf(
+  stats: RevisionStats,
+  ratePerSec: number,
+  cpuMsPerRequest: number,
+): SimulatedWindow {
   return {
     latencyP50Ms: stats.latencyMs.p50,
     latencyP95Ms: stats.latencyMs.p95,
     latencyP99Ms: stats.latencyMs.p99,
     errorRate: stats.errorRate,
-    cpuCores: (rate * Math.max(0, profile.cpuMsPerRequest)) / 1000,
+    cpuCores: (ratePerSec * Math.max(0, cpuMsPerRequest)) / 1000,
     slotUtilisation: stats.slotUtilisation,
   };
 }

@@ -1,6 +1,7 @@
 import type { ModelMetric } from '../calibration/features.js';
 import { buildFeatures } from '../calibration/features.js';
 import type { CalibratedRanges } from '../calibration/model-set.js';
+import { simulatedWindowOf } from '../calibration/simulate-window.js';
 import type { RevisionStats } from '../sim/model.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import type { RevisionMetrics } from './judge.js';
@@ -66,7 +67,7 @@ export function calibrateEntry(
 /** The model's features for a revision's simulated figures at a tier, and its simulated CPU cores. */
 function featuresOf(context: EntryContext): { features: number[]; cpuCores: number } {
   const { stats, profile } = context;
-  const cpuCores = (context.ratePerSec * profile.cpuMsPerRequest) / 1000;
+  const simulated = simulatedWindowOf(stats, context.ratePerSec, profile.cpuMsPerRequest);
   const features = buildFeatures({
     at: context.at,
     ratePerSec: context.ratePerSec,
@@ -78,17 +79,10 @@ function featuresOf(context: EntryContext): { features: number[]; cpuCores: numb
       p95Ms: profile.serviceTimeMs.p95,
       cpuMsPerRequest: profile.cpuMsPerRequest,
     },
-    simulated: {
-      latencyP50Ms: stats.latencyMs.p50,
-      latencyP95Ms: stats.latencyMs.p95,
-      latencyP99Ms: stats.latencyMs.p99,
-      errorRate: stats.errorRate,
-      cpuCores,
-      slotUtilisation: stats.slotUtilisation,
-    },
+    simulated,
     revisionAgeHours: 0,
   });
-  return { features, cpuCores };
+  return { features, cpuCores: simulated.cpuCores };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ServiceProfile } from '../sim/profile.js';
 import { simulate } from '../sim/simulate.js';
 import { buildFeatures } from '../calibration/features.js';
 import type { CalibratedRanges } from '../calibration/model-set.js';
+import { simulatedWindowOf } from '../calibration/simulate-window.js';
 import { lognormalFrom } from './profiles.js';
 import { PEAK_FACTOR } from './scenarios.js';
 
@@ -181,14 +182,7 @@ export class ObservedForecaster implements Forecaster {
                 concurrency: service.resources.concurrency,
                 cpuPerReplica: cores,
                 profile: { p50Ms: p50, p95Ms: p95, cpuMsPerRequest: cpuMsPerRequest ?? 0 },
-                simulated: {
-                  latencyP50Ms: stats.latencyMs.p50,
-                  latencyP95Ms: stats.latencyMs.p95,
-                  latencyP99Ms: p99,
-                  errorRate: stats.errorRate,
-                  cpuCores: (rate * (cpuMsPerRequest ?? 0)) / 1000,
-                  slotUtilisation: stats.slotUtilisation,
-                },
+                simulated: simulatedWindowOf(stats, rate, cpuMsPerRequest ?? 0),
                 revisionAgeHours: 0,
               });
               const calibrated = ranges.range('latencyP99Ms', p99, features, service.name);

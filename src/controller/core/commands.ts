@@ -1,5 +1,5 @@
 import type { Step } from './release.js';
-import { isTerminal, releasePhase, requestWeight, startRollback, Transition } from './release.js';
+import { endIfDone, isTerminal, requestWeight, startRollback, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack } from './types.js';
 import { startMitigation } from './mitigation.js';
 
@@ -137,10 +137,4 @@ export function reassertWeight(state: ReleaseState, service: string, now: number
   const track = t.track(service);
   if (track !== undefined && !isTerminal(track)) requestWeight(t, track, track.targetWeight);
   return t.done();
-}
-
-function endIfDone(t: Transition): void {
-  const phase = releasePhase(t.state);
-  if (phase !== 'running')
-    t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
 }

@@ -1,5 +1,5 @@
 import type { Step } from './release.js';
-import { isTerminal, releasePhase, Transition } from './release.js';
+import { endIfDone, isTerminal, Transition } from './release.js';
 import type { MitigationState, ReleaseState } from './types.js';
 
 /** What the engine reports back after running the pending mitigation step. */
@@ -78,7 +78,7 @@ export function mitigationDone(state: ReleaseState, outcome: MitigationOutcome, 
     m.status = 'failed';
     hold(t, `the data still fails its check after the restore (${said})`);
   }
-  endIfSettled(t);
+  endIfDone(t);
   return t.done();
 }
 
@@ -101,12 +101,6 @@ function hold(t: Transition, why: string): void {
     'RED',
     { held },
   );
-}
-
-function endIfSettled(t: Transition): void {
-  const phase = releasePhase(t.state);
-  if (phase !== 'running')
-    t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
 }
 
 function names(m: MitigationState): string {

@@ -237,6 +237,13 @@ export function releasePhase(state: ReleaseState): ReleasePhase {
   return 'mixed';
 }
 
+/** The release-ended event, once every track is done and no mitigation step is pending. */
+export function endIfDone(t: Transition): void {
+  const phase = releasePhase(t.state);
+  if (phase !== 'running')
+    t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
+}
+
 /** The controller watches more often while any track is in YELLOW. */
 export function nextIntervalMs(state: ReleaseState): number {
   const warning = state.tracks.some((t) => t.phase === 'warning');
