@@ -4,6 +4,7 @@ import { runMonteCarlo } from '../sim/monte-carlo.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import type { MetricMinute } from '../store/store.js';
 import type { CalibratedRanges } from '../calibration/model-set.js';
+import { LEARNED_FROM } from '../model/cold-start.js';
 import { changedServices, buildModel } from './build-model.js';
 import { calibrateEntry, correctMetrics } from './calibrate.js';
 import { failurePoints } from './failure-points.js';
@@ -152,7 +153,10 @@ export async function predictRelease(
   const adjusterFor = (scenarioName: string, share: number): MetricsAdjuster | undefined => {
     const calibration = options.calibration;
     const scenario = scenarios.find((x) => x.name === scenarioName);
+    // A model trained on fewer windows than a deployment waits for (the demo's) shapes the ranges
+    // but does not change a judgement.
     if (calibration?.set === null || calibration === undefined || scenario === undefined) return undefined;
+    if (calibration.set.rows < LEARNED_FROM) return undefined;
     return (service, revision, m, stats) => {
       const config = app.services[service];
       if (config === undefined) return m;
