@@ -51,15 +51,27 @@ interface Totals {
 }
 
 /**
- * A minute with fewer requests says little about CPU per request: the processes' idle work (and a
- * minute recorded only in part, at a start or stop) would be spread over too few requests.
+ * A minute with fewer requests says little about CPU per request: the processes' idle work would be
+ * spread over too few requests.
  */
 const MIN_MINUTE_REQUESTS = 120;
+/**
+ * A minute recorded only in part (the collector started or stopped within it) has its requests
+ * counted over the part but its CPU averaged as cores: charged to those requests as a whole minute,
+ * it inflates CPU per request by 60 s ÷ the part. Such minutes are the quiet ones: a minute with
+ * fewer requests than this share of the revision's median minute is left out of CPU per request.
+ */
+const MIN_SHARE_OF_MEDIAN_MINUTE = 0.5;
 /** Idle CPU allowed per replica (cores) before CPU is charged to requests; see forecast.ts. */
 const IDLE_CORES_PER_REPLICA = 0.003;
 
 function totals(rows: readonly MetricMinute[], replicas: number): Totals {
   const t: Totals = { requests: 0, errors: 0, p50: 0, p95: 0, cpuPerRequest: [] };
+  const busy = rows.filter((r) => r.requests > 0).map((r) => r.requests);
+  const minCpuRequests = Math.max(
+    MIN_MINUTE_REQUESTS,
+    busy.length > 0 ? MIN_SHARE_OF_MEDIAN_MINUTE * median(busy) : 0,
+  );
   for (const row of rows) {
     if (row.requests <= 0) continue;
     t.requests += row.requests;
@@ -67,9 +79,9 @@ function totals(rows: readonly MetricMinute[], replicas: number): Totals {
     // Request-weighted means of the minutes' quantiles: an approximation of the merged quantile.
     t.p50 += (row.latencyP50Ms ?? 0) * row.requests;
     t.p95 += (row.latencyP95Ms ?? 0) * row.requests;
-    if (row.cpuCores !== null && row.requests >= MIN_MINUTE_REQUESTS) {
-      const busy = Math.max(0, row.cpuCores - IDLE_CORES_PER_REPLICA * replicas);
-      t.cpuPerRequest.push((busy * 60_000) / row.requests);
+    if (row.cpuCores !== null && row.requests >= minCpuRequests) {
+      const working = Math.max(0, row.cpuCores - IDLE_CORES_PER_REPLICA * replicas);
+      t.cpuPerRequest.push((working * 60_000) / row.requests);
     }
   }
   if (t.requests > 0) {
@@ -84,7 +96,8 @@ function totals(rows: readonly MetricMinute[], replicas: number): Totals {
  * Own service time is the revision's latency minus what its calls add (the callees' latency times
  * perRequest for sequential calls, the largest for parallel ones), a first-order approximation
  * that ignores correlation between hops. CPU per request is the median over the minutes with at
- * least MIN_MINUTE_REQUESTS requests, after an idle allowance per replica (docs/prediction.md).
+ * least MIN_MINUTE_REQUESTS requests and half the revision's median minute, after an idle
+ * allowance per replica (docs/prediction.md).
  */
 export function profilesFromHistory(
   app: ApplicationConfig,
