@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach } from 'vitest';
 import { freePort } from '../../src/runtime/process/ports.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -85,6 +87,40 @@ export function processesOf(stateDir: string): number[] {
     }
   }
   return pids;
+}
+
+/**
+ * Per-test clean-up for tests that run `augur` in the background, each trial in a fresh directory
+ * with its state in `DIR/state`: after each test the background runs are killed; at the end,
+ * whatever Augur started there is killed and the directories removed.
+ */
+export function backgroundRuns(prefix: string): {
+  fresh: () => string;
+  track: (run: Background) => Background;
+} {
+  const dirs: string[] = [];
+  const live: Background[] = [];
+  afterEach(async () => {
+    for (const b of live.splice(0)) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+    await sleep(50);
+  });
+  afterAll(() => {
+    for (const d of dirs) {
+      for (const pid of processesOf(join(d, 'state'))) process.kill(-pid, 'SIGKILL');
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+  return {
+    fresh: () => {
+      const d = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    track: (run) => {
+      live.push(run);
+      return run;
+    },
+  };
 }
 
 /** Sends one GET per key, `concurrency` at a time; returns the status counts. */

@@ -1,12 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
-import { Background, freePort, processesOf, repoRoot, traffic } from './helpers.js';
+import { Background, backgroundRuns, freePort, processesOf, repoRoot, traffic } from './helpers.js';
 
 /**
  * A release with a mitigation on a real SQLite file: its check (a slow one, so that a kill can land
@@ -101,25 +100,13 @@ const KILL_AFTER: readonly (RegExp | 'backup')[] = [
 ];
 
 describe('mitigation through `augur rollout --embedded` (real processes, real SQLite)', () => {
-  const dirs: string[] = [];
-  const live: Background[] = [];
-  afterEach(async () => {
-    for (const b of live.splice(0)) if (b.child.exitCode === null) b.child.kill('SIGKILL');
-    await sleep(50);
-  });
-  afterAll(() => {
-    for (const d of dirs) {
-      for (const pid of processesOf(join(d, 'state'))) process.kill(-pid, 'SIGKILL');
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
+  const { fresh, track } = backgroundRuns('augur-e2e-mitigation-');
 
   it('backs up, rolls the canary back, finds the damage, restores and verifies — across SIGKILLs at any point', async () => {
     const random = new SeededRandom(61);
     const trials = Number(process.env.AUGUR_MITIGATION_TRIALS ?? KILL_AFTER.length + 3);
     for (let trial = 0; trial < trials; trial++) {
-      const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-mitigation-'));
-      dirs.push(dir);
+      const dir = fresh();
       const { file, port, stateDir, data } = await mitigatedRelease(dir);
       let damaged = false;
       const damage = async (run: Background): Promise<void> => {
@@ -134,7 +121,7 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
       // the check, during the restore or the check after it — or, past those, at a random moment
       // (which may fall in the backup); trial 0 is not killed.
       const first = new Background(['rollout', '--embedded', file]);
-      live.push(first);
+      track(first);
       const watching = damage(first);
       const at = KILL_AFTER[trial - 1];
       if (trial > 0) {
@@ -156,7 +143,7 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
       let output = first.output;
       if (trial > 0 || !/echo-v2: rolled-back/.test(first.output)) {
         const second = new Background(['rollout', '--embedded', file]);
-        live.push(second);
+        track(second);
         await damage(second);
         await second.exited;
         output += `\n----\n${second.output}`;

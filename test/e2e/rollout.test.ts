@@ -1,12 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
-import { Background, freePort, processesOf, traffic } from './helpers.js';
+import { Background, backgroundRuns, freePort, processesOf, traffic } from './helpers.js';
 
 /** A one-service application on a free port, and a release of it, in a fresh directory. */
 async function echoRelease(
@@ -30,28 +29,12 @@ async function echoRelease(
 }
 
 describe('augur rollout --embedded (real processes)', () => {
-  const dirs: string[] = [];
-  const live: Background[] = [];
-  afterEach(async () => {
-    for (const b of live.splice(0)) if (b.child.exitCode === null) b.child.kill('SIGKILL');
-    await sleep(50);
-  });
-  afterAll(() => {
-    for (const d of dirs) {
-      for (const pid of processesOf(join(d, 'state'))) process.kill(-pid, 'SIGKILL');
-      rmSync(d, { recursive: true, force: true });
-    }
-  });
-  const fresh = (): string => {
-    const d = mkdtempSync(join(tmpdir(), 'augur-e2e-rollout-'));
-    dirs.push(d);
-    return d;
-  };
+  const { fresh, track } = backgroundRuns('augur-e2e-rollout-');
 
   it('promotes a healthy canary through every tier', async () => {
     const { file, port, stateDir } = await echoRelease(fresh(), 'VERSION: v2');
     const run = new Background(['rollout', '--embedded', file]);
-    live.push(run);
+    track(run);
     await run.waitFor(/tier 10%/);
     const load = traffic(port);
     const code = await run.exited;
@@ -66,7 +49,7 @@ describe('augur rollout --embedded (real processes)', () => {
   it('rolls a failing canary back at its first tier', async () => {
     const { file, port } = await echoRelease(fresh(), "ERROR_RATE: '0.5'");
     const run = new Background(['rollout', '--embedded', file]);
-    live.push(run);
+    track(run);
     await run.waitFor(/tier 10%/);
     const load = traffic(port);
     const code = await run.exited;
@@ -83,7 +66,7 @@ describe('augur rollout --embedded (real processes)', () => {
     for (let trial = 0; trial < trials; trial++) {
       const { file, port, stateDir } = await echoRelease(fresh(), 'VERSION: v2');
       const first = new Background(['rollout', '--embedded', file]);
-      live.push(first);
+      track(first);
       await first.waitFor(/tier 10%/);
       const load = traffic(port);
       await sleep(200 + Math.floor(random.next() * 3000));
@@ -112,7 +95,7 @@ describe('augur rollout --embedded (real processes)', () => {
       }
 
       const second = new Background(['rollout', '--embedded', file]);
-      live.push(second);
+      track(second);
       const code = await second.exited;
       await load.stop();
       if (process.env.AUGUR_CRASH_DEBUG === '1') console.log(first.output, '\n----\n', second.output);

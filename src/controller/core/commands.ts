@@ -1,5 +1,5 @@
 import type { Step } from './release.js';
-import { endIfDone, isTerminal, requestWeight, startRollback, Transition } from './release.js';
+import { endIfDone, isTerminal, requestWeight, RISK_HOLD, startRollback, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack } from './types.js';
 import { startMitigation } from './mitigation.js';
 
@@ -33,7 +33,7 @@ export function command(state: ReleaseState, cmd: OperatorCommand, actor: string
         pause(t, track, actor);
         break;
       case 'resume':
-        resume(t, track);
+        resume(t, track, actor);
         break;
       case 'promote':
         if (track.phase === 'rolling-back') break;
@@ -64,7 +64,22 @@ function pause(t: Transition, track: ServiceTrack, actor: string): void {
   t.event('paused', track.service, `${track.service}: paused by ${actor}`, 'HOLD');
 }
 
-function resume(t: Transition, track: ServiceTrack): void {
+/**
+ * Resumes a paused or YELLOW track. On a track that goes on only while the risk predicted before
+ * the rollout is above `risk.low`, the operator accepts that risk: from here the canary's own
+ * re-predictions are the only risk (a later one above `risk.low` holds the track again).
+ */
+function resume(t: Transition, track: ServiceTrack, actor: string): void {
+  if (track.phase === 'progressing' && track.risk?.source === 'prediction') {
+    track.risk = null;
+    if (track.reason?.startsWith(RISK_HOLD) === true) track.reason = null;
+    t.event(
+      'resumed',
+      track.service,
+      `${track.service}: the risk predicted before the rollout accepted by ${actor}; the canary's own figures decide from here`,
+    );
+    return;
+  }
   if (track.phase !== 'paused' && track.phase !== 'warning') return;
   track.phase = 'progressing';
   track.pausedByOperator = false;

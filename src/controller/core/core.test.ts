@@ -240,6 +240,34 @@ describe('rollout decision core', () => {
     expect(state.tracks[0]?.risk).toMatchObject({ value: 0.02, source: 'rollout' });
   });
 
+  it('lets an operator accept a predicted risk with resume; a later re-prediction still holds', () => {
+    const prior = { value: 0.88, breachTier: 100, detail: 'cart v2 saturates its CPU at the 100% tier' };
+    let { state } = settle(createRelease(release(), app, scripted, 0, undefined, { cart: prior }), 0);
+    state = settle(tick(state, [obs('cart', 100, 0)], scripted, 10_000), 10_000).state;
+    state = settle(tick(state, [obs('cart', 100, 10_000)], scripted, 20_000), 20_000).state;
+    expect(state.tracks[0]?.reason).toMatch(/holding at tier 1%.*or an operator resumes/);
+    expect(state.tracks[0]?.tierIndex).toBe(0);
+    const resumed = command(state, { type: 'resume', service: 'cart' }, 'ops', 21_000);
+    expect(resumed.events.map((e) => e.message)).toContain(
+      "cart: the risk predicted before the rollout accepted by ops; the canary's own figures decide from here",
+    );
+    state = resumed.state;
+    expect(state.tracks[0]?.risk ?? null).toBeNull();
+    state = settle(tick(state, [obs('cart', 100, 20_000)], scripted, 30_000), 30_000).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+    // A re-prediction from the canary's own figures above risk.low holds the next tier again.
+    for (let now = 40_000; now <= 70_000; now += 10_000)
+      state = settle(
+        tick(state, [obs('cart', 1000, now - 10_000, window(40), 0.3)], scripted, now),
+        now,
+      ).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+    expect(state.tracks[0]?.reason).toMatch(/holding at tier 10%: risk 30\.0% re-predicted/);
+    // resume does not waive the canary's own figures.
+    state = command(state, { type: 'resume', service: 'cart' }, 'ops', 71_000).state;
+    expect(state.tracks[0]?.risk).toMatchObject({ value: 0.3, source: 'rollout' });
+  });
+
   it('does not gate the last tier on risk: nothing is left to predict there', () => {
     const prior = { value: 0.3, breachTier: null, detail: null };
     let { state } = settle(

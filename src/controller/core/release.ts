@@ -244,6 +244,9 @@ export function endIfDone(t: Transition): void {
     t.event('release-ended', null, `release ${t.state.release} ended: ${phase}`, null, { phase });
 }
 
+/** How a track held by its risk (tick.ts) says so: the reason starts with it. */
+export const RISK_HOLD = 'holding at tier';
+
 /** The controller watches more often while any track is in YELLOW. */
 export function nextIntervalMs(state: ReleaseState): number {
   const warning = state.tracks.some((t) => t.phase === 'warning');

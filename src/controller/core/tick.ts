@@ -1,6 +1,6 @@
 import type { Analysis, Finding, Observation, PartialWindow } from './observation.js';
 import type { Step } from './release.js';
-import { isTerminal, startRollback, startTier, Transition } from './release.js';
+import { isTerminal, RISK_HOLD, startRollback, startTier, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack, Signal } from './types.js';
 
 /** A canary failing at least this share of at least this many requests is rolled back outright. */
@@ -288,7 +288,7 @@ function tickTrack(
   if (baked && !confidentRisk) {
     if (track.reason === null) {
       const from = track.risk?.source === 'prediction' ? 'predicted before the rollout' : 're-predicted';
-      track.reason = `${RISK_HOLD} ${tier.share}%: risk ${percent(latestRisk ?? 0)} ${from} is above ${percent(state.risk.low)}, until the canary's figures lower it`;
+      track.reason = `${RISK_HOLD} ${tier.share}%: risk ${percent(latestRisk ?? 0)} ${from} is above ${percent(state.risk.low)}, until the canary's figures lower it${track.risk?.source === 'prediction' ? ' or an operator resumes' : ''}`;
       decide(t, track, 'HOLD', track.reason, []);
     }
     return null;
@@ -373,8 +373,6 @@ function hardGuards(o: Observation): Finding[] {
   }
   return found;
 }
-
-const RISK_HOLD = 'holding at tier';
 
 function percent(share: number): string {
   return `${(100 * share).toFixed(1)}%`;
