@@ -1,4 +1,4 @@
-import { sequentialAnalysis } from '../../controller/analysis/sequential.js';
+import { activeTests, sequentialAnalysis } from '../../controller/analysis/sequential.js';
 import { promotionApplied, weightApplied } from '../../controller/core/commands.js';
 import { LATENCY_MARGIN_MS } from '../../controller/core/observation.js';
 import type {
@@ -12,6 +12,7 @@ import { createRelease, releasePhase } from '../../controller/core/release.js';
 import { tick } from '../../controller/core/tick.js';
 import type { ReleaseState } from '../../controller/core/types.js';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
+import { splitAlpha } from '../../stats/alpha.js';
 import type { Judge, Verdict } from './judge.js';
 import type { Plan, StreamSpec } from './scenario.js';
 import { ALPHA, BAKE_S, ERROR_RATE_LIMIT } from './scenario.js';
@@ -47,6 +48,17 @@ function application(latencyLimitMs: number): ApplicationConfig {
     stateDir: '/nonexistent',
     source: 'bench',
   };
+}
+
+/**
+ * The level each of Augur's rollback tests runs at here: the release's α split over the tests the
+ * bench's service runs (its limits set an error rate and a p99, so four: both limits, both
+ * comparisons with the stable). An oracle at this level is what one of those tests could at best do.
+ */
+export function augurTestLevel(): number {
+  const limits = application(1).services[SERVICE]?.limits ?? {};
+  const split = splitAlpha({ alpha: ALPHA, services: [SERVICE], tests: activeTests(limits) });
+  return Math.max(...Object.values(split[SERVICE] ?? {}));
 }
 
 /** A held plan never bakes (the tier outlasts the horizon); a rollout bakes each tier a minute. */

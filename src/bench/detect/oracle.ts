@@ -33,16 +33,16 @@ export function klPerCanaryRequest(c: BenchCase, share: number): number | null {
  * needs, ((1 − β)·a + β·b) nats, collected along the nominal schedule (each tier for one bake, the
  * last tier below 100% held on, since a two-sample comparison learns nothing at 100%): by Wald's
  * identity the expected log-likelihood ratio at the stopping time equals that evidence. Null when
- * there is no alternative.
+ * there is no alternative. `alpha` other than the release's: the same oracle at one test's level.
  */
-export function oracleSamples(c: BenchCase): number | null {
+export function oracleSamples(c: BenchCase, alpha = ALPHA): number | null {
   const { plan } = c;
   const first = plan.tiers[0] ?? 100;
   if (plan.kind === 'held') {
     const kl = klPerCanaryRequest(c, first / 100);
-    return kl === null ? null : sprtExpectedSamples({ alpha: ALPHA, beta: BETA, kl });
+    return kl === null ? null : sprtExpectedSamples({ alpha, beta: BETA, kl });
   }
-  const needed = sprtExpectedSamples({ alpha: ALPHA, beta: BETA, kl: 1 });
+  const needed = sprtExpectedSamples({ alpha, beta: BETA, kl: 1 });
   const shares = plan.tiers.filter((t) => t < 100).map((t) => t / 100);
   let evidence = 0;
   let samples = 0;

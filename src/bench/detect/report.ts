@@ -100,18 +100,27 @@ export function table(
   const w = 32;
   lines.push('Samples to detect (median canary requests until rollback; — = not in half the streams)');
   lines.push(
+    "(oracle@k: the same oracle at the level of one of Augur's k rollback tests, α/k; " +
+      'oracle@k/oracle is what splitting α costs even a test that knows the effect)',
+  );
+  const ratio = (r: number | null): string => (r === null ? '—' : r.toFixed(2));
+  lines.push(
     pad('case', w) +
       lpad('oracle', 8) +
+      lpad('oracle@k', 9) +
       lpad('augur', 9) +
       lpad('×oracle', 8) +
+      lpad('×@k', 6) +
       judges.map((j) => lpad(j, 12)).join(''),
   );
   for (const c of cases) {
     lines.push(
       pad(c.name, w) +
         lpad(fmt(c.oracleSamples), 8) +
+        lpad(fmt(c.oracleAtTestLevel), 9) +
         lpad(fmt(c.augur.medianSamples), 9) +
-        lpad(c.augur.ratioToOracle === null ? '—' : c.augur.ratioToOracle.toFixed(2), 8) +
+        lpad(ratio(c.augur.ratioToOracle), 8) +
+        lpad(ratio(c.augur.ratioToTestLevelOracle), 6) +
         judges.map((j) => lpad(fmt(c.baselines[j]?.medianSamples ?? null), 12)).join(''),
     );
   }
@@ -143,6 +152,13 @@ export function table(
   lines.push(
     `Augur median/oracle across cases: all ${ratios(() => true)}; errors ${ratios((c) => c.effect.startsWith('errors'))}; latency ${ratios((c) => c.effect.startsWith('latency'))}`,
   );
+  const splitCost = cases
+    .filter((c) => c.oracleSamples !== null && c.oracleAtTestLevel !== null)
+    .map((c) => (c.oracleAtTestLevel ?? 0) / (c.oracleSamples ?? 1));
+  if (splitCost.length > 0)
+    lines.push(
+      `Splitting α over the rollback tests alone costs an oracle ${Math.min(...splitCost).toFixed(2)}–${Math.max(...splitCost).toFixed(2)}× (oracle@k / oracle)`,
+    );
   lines.push('');
   for (const r of results) lines.push(`${r.pass ? 'PASS' : 'FAIL'}  ${r.name}: ${r.detail}`);
   return `${lines.join('\n')}\n`;

@@ -1,5 +1,6 @@
 import type { JudgeName, Outcome } from './run-stream.js';
 import { JUDGES } from './run-stream.js';
+import { augurTestLevel } from './augur-judge.js';
 import { oracleSamples } from './oracle.js';
 import type { BenchCase } from './scenario.js';
 
@@ -20,7 +21,15 @@ export interface CaseFigures {
   readonly effect: string;
   readonly streams: number;
   readonly oracleSamples: number | null;
-  readonly augur: JudgeFigures & { readonly ratioToOracle: number | null };
+  /**
+   * The same oracle at the level one of Augur's tests runs at (the release's α split over its
+   * rollback tests): what splitting α alone costs, before any price for not knowing the effect.
+   */
+  readonly oracleAtTestLevel: number | null;
+  readonly augur: JudgeFigures & {
+    readonly ratioToOracle: number | null;
+    readonly ratioToTestLevelOracle: number | null;
+  };
   readonly baselines: Readonly<Record<string, JudgeFigures>>;
 }
 
@@ -51,6 +60,7 @@ export function caseFigures(c: BenchCase, outcomes: readonly (readonly Outcome[]
     return judgeFigures(outcomes.map((perJudge) => perJudge[k] as Outcome));
   };
   const oracle = oracleSamples(c);
+  const atTestLevel = oracleSamples(c, augurTestLevel());
   const augur = of('augur');
   return {
     name: c.name,
@@ -58,9 +68,12 @@ export function caseFigures(c: BenchCase, outcomes: readonly (readonly Outcome[]
     effect: c.effect.name,
     streams: outcomes.length,
     oracleSamples: oracle,
+    oracleAtTestLevel: atTestLevel,
     augur: {
       ...augur,
       ratioToOracle: oracle !== null && augur.medianSamples !== null ? augur.medianSamples / oracle : null,
+      ratioToTestLevelOracle:
+        atTestLevel !== null && augur.medianSamples !== null ? augur.medianSamples / atTestLevel : null,
     },
     baselines: Object.fromEntries(JUDGES.filter((j) => j !== 'augur').map((j) => [j, of(j)])),
   };

@@ -230,7 +230,8 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
 }
 
 /** The rollback tests a service with these limits runs: the regressions always, a limit if set. */
-function activeTests(limits: ApplicationConfig['services'][string]['limits']): string[] {
+/** The rollback tests a service with these limits runs: each gets a share of the service's α. */
+export function activeTests(limits: ApplicationConfig['services'][string]['limits']): string[] {
   return RED_TESTS.filter((test) => {
     if (test === 'error-limit') return limits.errorRate !== undefined && limits.errorRate < 1;
     if (test === 'latency-limit') return limits.latencyP99Ms !== undefined;
