@@ -8,7 +8,7 @@ import type {
   RevisionWindow,
 } from '../../controller/core/observation.js';
 import type { Step } from '../../controller/core/release.js';
-import { createRelease, releasePhase } from '../../controller/core/release.js';
+import { createRelease, nextIntervalMs, releasePhase } from '../../controller/core/release.js';
 import { tick } from '../../controller/core/tick.js';
 import type { ReleaseState } from '../../controller/core/types.js';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
@@ -129,7 +129,8 @@ class WindowCounts {
 
 /**
  * Augur as the product runs it: the pure decision core (createRelease, tick, weightApplied) with
- * the controller's sequential analysis, fed one Observation per monitoring interval, built the way
+ * the controller's sequential analysis, fed one Observation per tick (the monitoring interval, the
+ * warning interval while the core watches closely), built the way
  * observe.ts builds it from the metrics provider — window counts, requests above the latency limit,
  * log-latency moments of the successful requests (and the stable's of the previous window), the
  * predicted range of StableBaselineSource, and the latency split at the stable's median of the
@@ -147,14 +148,15 @@ export class AugurJudge implements Judge {
   /** The stable's log-latency moments of the previous window (at first: the preroll second). */
   private stableBefore: LogLatencyMoments | null = null;
   private windowStart = 0;
-  private readonly intervalS: number;
+  /** When the controller would tick next (s): the monitoring interval, shorter while it watches closely. */
+  private nextTickS: number;
   verdict: Verdict = 'running';
 
   constructor(plan: Plan, spec: StreamSpec) {
     const app = application(spec.latencyLimitMs);
     const release = releaseOf(plan);
     this.limitMs = spec.latencyLimitMs;
-    this.intervalS = plan.augurIntervalS;
+    this.nextTickS = plan.augurIntervalS;
     this.analysis = sequentialAnalysis(app, release);
     this.state = settle(createRelease(release, app, this.analysis, 0), 0);
   }
@@ -192,11 +194,12 @@ export class AugurJudge implements Judge {
   }
 
   endSecond(t: number): void {
-    if (this.verdict !== 'running' || t % this.intervalS !== 0) return;
+    if (this.verdict !== 'running' || t < this.nextTickS) return;
     const now = t * 1000;
     const observation = this.observation(this.windowStart * 1000, now);
     this.state = settle(tick(this.state, [observation], this.analysis, now), now);
     this.windowStart = t;
+    this.nextTickS = t + Math.max(1, Math.round(nextIntervalMs(this.state) / 1000));
     const phase = releasePhase(this.state);
     if (phase === 'rolled-back') this.verdict = 'rolled-back';
     else if (phase === 'promoted') this.verdict = 'promoted';

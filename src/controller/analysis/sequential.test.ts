@@ -226,6 +226,47 @@ describe('sequential analysis through the decision core', () => {
     });
   });
 
+  it('says which rollback test is nearest its threshold, and how far it has come', () => {
+    const analysis = sequentialAnalysis(app, release);
+    const at = (canaryErrors: number, from: number, state: unknown) =>
+      analysis.update(state, {
+        service: 'cart',
+        from,
+        to: from + 10_000,
+        weight: 2_500,
+        canary: {
+          requests: 250,
+          errors: canaryErrors,
+          slow: 0,
+          latencyP99Ms: 90,
+          cpuCores: null,
+          cpuCapacity: null,
+        },
+        stable: { requests: 750, errors: 4, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
+        crashLoop: false,
+        risk: null,
+        predicted: null,
+      });
+    // Equal error rates: no test is on its way.
+    const equal = at(1, 0, analysis.initial('cart'));
+    expect(equal.closest?.share ?? 0).toBeLessThan(0.3);
+    // A canary failing 4% of requests against the stable's 0.5%: the error tests close in, window
+    // by window, and cross together (share ≥ 1) when the breach is declared.
+    let state: unknown = analysis.initial('cart');
+    const shares: number[] = [];
+    let result = at(10, 0, state);
+    for (let i = 0; i < 6 && result.breaches.length === 0; i++) {
+      result = at(10, i * 10_000, state);
+      state = result.state;
+      shares.push(result.closest?.share ?? 0);
+      expect(result.closest?.test).toMatch(/^error-/);
+    }
+    expect(shares.length).toBeGreaterThan(1);
+    for (let i = 1; i < shares.length; i++) expect(shares[i]).toBeGreaterThan(shares[i - 1] ?? 0);
+    expect(result.breaches.length).toBeGreaterThan(0);
+    expect(shares.at(-1)).toBeGreaterThanOrEqual(1);
+  });
+
   it('rolls back a canary whose p99 breaches the latency limit', () => {
     const random = new SeededRandom(13);
     const results = Array.from({ length: 100 }, () => simulate(random, { errors: 0.005, slow: 0.05 }));

@@ -190,10 +190,17 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         },
       ];
       let within = true;
+      let closest: { test: string; share: number } | null = null;
+      const near = (test: string, logE: number, logThreshold: number): void => {
+        const share = logE / logThreshold;
+        if (closest === null || share > closest.share) closest = { test, share };
+      };
       for (const v of verdicts) {
         if (v.s === null) continue;
         // The bounds (for the message) cost ~80× the status: computed only for a breach.
-        const status = limitEvidence(v.s).status;
+        const evidence = limitEvidence(v.s);
+        near(v.test, evidence.logEBreach, evidence.logThreshold);
+        const status = evidence.status;
         if (status === 'breach') {
           const d = decideLimitTest(v.s);
           breaches.push({ test: v.test, message: v.what(d.rate, d.lower), evidence: Math.exp(d.logEBreach) });
@@ -201,12 +208,20 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         if (status !== 'within') within = false;
       }
       const versus = decideRateRatio(regression);
+      near('error-regression', versus.logEWorse, versus.logThreshold);
       if (versus.status === 'worse') {
         breaches.push({
           test: 'error-regression',
           message: `errors regress against the stable revision (${versus.canaryEvents} on the canary, ${versus.stableEvents} on the stable, beyond ${ERROR_REGRESSION_TOLERANCE}× its rate)`,
           evidence: Math.exp(versus.logEWorse),
         });
+      }
+      if (latencyRegression !== null) {
+        const v =
+          latencyRegression.kind === 'log-shift'
+            ? decideLogShiftTest(latencyRegression)
+            : decideProportionTest(latencyRegression);
+        near('latency-regression', v.logEWorse, v.logThreshold);
       }
       const slower = latencyFinding(latencyRegression, o);
       if (slower !== null) breaches.push(slower);
@@ -224,6 +239,7 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         breaches,
         deviations,
         withinLimits: within,
+        closest,
       };
     },
   };

@@ -202,6 +202,43 @@ describe('rollout decision core', () => {
     expect(nextIntervalMs(resumed.state)).toBe(10_000);
   });
 
+  it('watches closely while a rollback test is past half its way, and says so once each way', () => {
+    // The canary's errors script how far the nearest rollback test has come: 10 errors = all the way.
+    const building: Analysis = {
+      initial: () => ({}),
+      update: (s, o): AnalysisResult => ({
+        state: s,
+        breaches: [],
+        deviations: [],
+        withinLimits: false,
+        closest: { test: 'error-regression', share: (o.canary?.errors ?? 0) / 10 },
+      }),
+    };
+    let { state } = settle(createRelease(release(), app, building, 0), 0);
+    expect(nextIntervalMs(state)).toBe(10_000);
+    const intervals: number[] = [];
+    const said: string[] = [];
+    let now = 0;
+    for (const errors of [2, 6, 4, 3, 2, 7]) {
+      const step = tick(state, [obs('cart', 100, now, window(1000, errors))], building, now + 1000);
+      said.push(...step.events.filter((e) => e.signal === 'OBSERVE').map((e) => e.message));
+      state = settle(step, now + 1000).state;
+      intervals.push(nextIntervalMs(state));
+      now += 1000;
+    }
+    // In at ≥ 50%, out below 30%: 40% and 30% keep watching closely.
+    expect(intervals).toEqual([10_000, 1_000, 1_000, 1_000, 10_000, 1_000]);
+    expect(said).toEqual([
+      'OBSERVE cart v2: evidence building: error-regression has come 60.0% of its way to a rollback; watching every 1 s',
+      'OBSERVE cart v2: evidence faded (error-regression at 20.0%); watching every 10 s',
+      'OBSERVE cart v2: evidence building: error-regression has come 70.0% of its way to a rollback; watching every 1 s',
+    ]);
+    // A track that has ended does not keep the controller watching closely.
+    state = settle(command(state, { type: 'rollback', service: 'cart' }, 'ops', now), now).state;
+    expect(state.tracks[0]?.phase).toBe('rolled-back');
+    expect(nextIntervalMs(state)).toBe(10_000);
+  });
+
   it('rolls back when the risk exceeds risk.high, and does not advance above risk.low', () => {
     const { state } = settle(createRelease(release(), app, scripted, 0), 0);
     const at = 25_000;

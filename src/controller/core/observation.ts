@@ -109,6 +109,11 @@ export interface AnalysisResult {
   readonly deviations: readonly Finding[];
   /** Every limit test is confident the canary is within its limits. */
   readonly withinLimits: boolean;
+  /**
+   * The rollback test nearest to rolling back, and how far it has come: ln E ÷ ln(1/α) of its
+   * e-process (1 at its threshold, ≤ 0 while the data speak against it). Absent: not known.
+   */
+  readonly closest?: { readonly test: string; readonly share: number } | null;
 }
 
 /**

@@ -247,8 +247,14 @@ export function endIfDone(t: Transition): void {
 /** How a track held by its risk (tick.ts) says so: the reason starts with it. */
 export const RISK_HOLD = 'holding at tier';
 
-/** The controller watches more often while any track is in YELLOW. */
+/**
+ * The controller watches more often while any track is in YELLOW, or a track's evidence is building
+ * towards a rollback (`closeWatch`).
+ */
 export function nextIntervalMs(state: ReleaseState): number {
-  const warning = state.tracks.some((t) => t.phase === 'warning');
-  return warning ? state.monitoring.warningIntervalMs : state.monitoring.intervalMs;
+  const closer = state.tracks.some(
+    (t) =>
+      t.phase === 'warning' || (t.closeWatch === true && (t.phase === 'progressing' || t.phase === 'paused')),
+  );
+  return closer ? state.monitoring.warningIntervalMs : state.monitoring.intervalMs;
 }

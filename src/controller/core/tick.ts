@@ -242,6 +242,8 @@ function tickTrack(
     };
   }
 
+  watchClosely(t, track, result.closest ?? null, state.monitoring);
+
   if (result.deviations.length > 0) {
     track.clearSince = null;
     if (track.phase === 'progressing') {
@@ -376,6 +378,48 @@ function hardGuards(o: Observation): Finding[] {
 
 function percent(share: number): string {
   return `${(100 * share).toFixed(1)}%`;
+}
+
+/**
+ * A rollback test this far along its way (ln E ÷ ln(1/α)) makes the controller watch the track at
+ * the warning interval: the evidence is building, and a regression caught a tick sooner serves
+ * fewer bad requests. Looking more often costs no false rollbacks (each test is anytime-valid).
+ */
+export const CLOSE_WATCH_FROM = 0.5;
+/** …and back to the monitoring interval below this (apart from FROM, so it does not flap). */
+export const CLOSE_WATCH_UNTIL = 0.3;
+
+function watchClosely(
+  t: Transition,
+  track: ServiceTrack,
+  closest: { readonly test: string; readonly share: number } | null,
+  monitoring: ReleaseState['monitoring'],
+): void {
+  if (monitoring.warningIntervalMs >= monitoring.intervalMs) return;
+  const share = closest?.share ?? 0;
+  if (track.closeWatch !== true && closest !== null && share >= CLOSE_WATCH_FROM) {
+    track.closeWatch = true;
+    decide(
+      t,
+      track,
+      'OBSERVE',
+      `evidence building: ${closest.test} has come ${percent(share)} of its way to a rollback; watching every ${seconds(monitoring.warningIntervalMs)}`,
+      [],
+    );
+  } else if (track.closeWatch === true && share < CLOSE_WATCH_UNTIL) {
+    track.closeWatch = false;
+    decide(
+      t,
+      track,
+      'OBSERVE',
+      `evidence faded (${closest === null ? 'no test' : `${closest.test} at ${percent(share)}`}); watching every ${seconds(monitoring.intervalMs)}`,
+      [],
+    );
+  }
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 function decide(

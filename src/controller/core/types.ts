@@ -53,6 +53,11 @@ export interface ServiceTrack {
   lastTickAt: number | null;
   /** End of the last window analysed: the next window starts here, so none is counted twice. */
   observedUntil: number | null;
+  /**
+   * A rollback test has come at least half its way (tick.ts CLOSE_WATCH_FROM): the controller
+   * watches this track at the warning interval. Absent in states stored before it existed.
+   */
+  closeWatch?: boolean;
   /** Held because another service of the release went RED under the 'hold' policy. */
   heldByRelease?: string | null;
   /**
