@@ -1,4 +1,5 @@
 import type { OperatorCommand } from '../controller/core/commands.js';
+import { resumable } from '../controller/core/commands.js';
 import type { ReleaseState, ServiceTrack } from '../controller/core/types.js';
 import { HttpError, isObject } from './http.js';
 
@@ -10,7 +11,7 @@ const TERMINAL = new Set(['promoted', 'rolled-back']);
 /** Which tracks an action would change: an action that changes none is a conflict, not a no-op. */
 const APPLIES: Record<ActionName, (t: ServiceTrack) => boolean> = {
   pause: (t) => t.phase === 'progressing' || t.phase === 'warning',
-  resume: (t) => t.phase === 'paused' || t.phase === 'warning',
+  resume: resumable,
   promote: (t) => !TERMINAL.has(t.phase) && t.phase !== 'rolling-back' && t.phase !== 'promoting',
   abort: (t) => !TERMINAL.has(t.phase),
   rollback: (t) => !TERMINAL.has(t.phase) && t.phase !== 'rolling-back',

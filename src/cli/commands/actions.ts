@@ -47,7 +47,11 @@ export const pause = actionCommand(
   'Pause a running release at its current tier (no automatic resume).',
   true,
 );
-export const resume = actionCommand('resume', 'Resume a paused (or YELLOW) release.', true);
+export const resume = actionCommand(
+  'resume',
+  'Resume a paused (or YELLOW) release, or accept the risk predicted before it.',
+  true,
+);
 export const promote = actionCommand(
   'promote',
   'Promote a release now: its canaries become the stable revisions.',

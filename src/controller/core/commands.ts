@@ -64,13 +64,22 @@ function pause(t: Transition, track: ServiceTrack, actor: string): void {
   t.event('paused', track.service, `${track.service}: paused by ${actor}`, 'HOLD');
 }
 
+/** A track `resume` changes: paused, YELLOW, or going on under the risk predicted before the rollout. */
+export function resumable(track: ServiceTrack): boolean {
+  return track.phase === 'paused' || track.phase === 'warning' || acceptsPredictedRisk(track);
+}
+
+function acceptsPredictedRisk(track: ServiceTrack): boolean {
+  return track.phase === 'progressing' && track.risk?.source === 'prediction';
+}
+
 /**
  * Resumes a paused or YELLOW track. On a track that goes on only while the risk predicted before
  * the rollout is above `risk.low`, the operator accepts that risk: from here the canary's own
  * re-predictions are the only risk (a later one above `risk.low` holds the track again).
  */
 function resume(t: Transition, track: ServiceTrack, actor: string): void {
-  if (track.phase === 'progressing' && track.risk?.source === 'prediction') {
+  if (acceptsPredictedRisk(track)) {
     track.risk = null;
     if (track.reason?.startsWith(RISK_HOLD) === true) track.reason = null;
     t.event(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
-import { command, promotionApplied, weightApplied } from './commands.js';
+import { command, promotionApplied, resumable, weightApplied } from './commands.js';
 import type { Action } from './events.js';
 import type { Analysis, AnalysisResult, Observation } from './observation.js';
 import type { Step } from './release.js';
@@ -284,7 +284,9 @@ describe('rollout decision core', () => {
     state = settle(tick(state, [obs('cart', 100, 10_000)], scripted, 20_000), 20_000).state;
     expect(state.tracks[0]?.reason).toMatch(/holding at tier 1%.*or an operator resumes/);
     expect(state.tracks[0]?.tierIndex).toBe(0);
+    expect(state.tracks.map(resumable)).toEqual([true]);
     const resumed = command(state, { type: 'resume', service: 'cart' }, 'ops', 21_000);
+    expect(resumed.state.tracks.map(resumable)).toEqual([false]);
     expect(resumed.events.map((e) => e.message)).toContain(
       "cart: the risk predicted before the rollout accepted by ops; the canary's own figures decide from here",
     );
