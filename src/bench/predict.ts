@@ -7,7 +7,9 @@
  * and scored against the simulation-only ranges and
  * a naive band (the past 24 h's 5%–95% spread); 2 more days follow in which production shifts
  * (latencies × 1.5, noise × 1.5). Prints each figure beside its target; writes
- * bench/results/predict.json. Deterministic: every draw comes from seeded SeededRandoms.
+ * bench/results/predict.json. For information, an oracle (src/bench/predict/oracle.ts): the ranges
+ * of a predictor that knows each sampled held-out window's state but not its own noise.
+ * Deterministic: every draw comes from seeded SeededRandoms.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -25,8 +27,10 @@ import {
   walkForward,
   widthRatio,
 } from './predict/evaluate.js';
-import type { SliceTally, Variant } from './predict/evaluate.js';
+import type { ScoredPair, SliceTally, Variant } from './predict/evaluate.js';
 import { generateHistory } from './predict/generate.js';
+import { oracleCoverage, oracleSlices, oracleWidthRatio } from './predict/oracle.js';
+import type { OracleColumn, OracleSlice } from './predict/oracle.js';
 import { checks, fixed, table } from './predict/report.js';
 import { BENCH_WORLD, DAY_MS, HELD_OUT_DAYS, HISTORY_DAYS, HISTORY_START } from './predict/world.js';
 
@@ -89,7 +93,24 @@ const progress = (what: string) => (done: number) =>
   say(`  ${what} ${(done * 100).toFixed(0)}% (${elapsed()})`);
 say(`held-out walk over ${heldOutRows} rows (range, then observe)`);
 const heldOut = new Scoreboard();
-walkForward(rows, firstHeldOut, firstShifted, variants, heldOut, progress('held out'));
+// The oracle's windows: every ORACLE_STRIDE-th cadence step of the held-out days, all services (the
+// stride does not divide a day's steps, so the sampled times of day move from day to day).
+const positiveKnob = (name: string, fallback: number): number => {
+  const knob = process.env[name];
+  if (knob === undefined) return fallback;
+  if (!(Number.isInteger(Number(knob)) && Number(knob) >= 1))
+    throw new RangeError(`${name} must be a positive integer`);
+  return Number(knob);
+};
+/** BENCH_ORACLE_STRIDE, BENCH_ORACLE_DRAWS: the oracle's subsample and Monte Carlo draws per window. */
+const ORACLE_STRIDE = positiveKnob('BENCH_ORACLE_STRIDE', 15);
+const ORACLE_DRAWS = positiveKnob('BENCH_ORACLE_DRAWS', 200);
+const firstHeldOutStep = history.windows[firstHeldOut]?.windowIndex ?? 0;
+const oraclePairs: ScoredPair[] = [];
+walkForward(rows, firstHeldOut, firstShifted, variants, heldOut, progress('held out'), (pair) => {
+  const step = history.windows[pair.index]?.windowIndex ?? -1;
+  if ((step - firstHeldOutStep) % ORACLE_STRIDE === 0) oraclePairs.push(pair);
+});
 const aciAfterHeldOut = variants.aci.aciStates();
 say(
   `shifted walk over ${shiftedRows} rows (latencies × ${world.shiftLatencyFactor}, noise × ${world.shiftNoiseFactor})`,
@@ -101,6 +122,23 @@ const shiftedLate = new Scoreboard();
 walkForward(rows, firstShifted, third, variants, shiftedEarly, progress('shifted (first third)'));
 walkForward(rows, third, rows.length, variants, shiftedLate, progress('shifted (rest)'));
 const shifted = Scoreboard.merged([shiftedEarly, shiftedLate]);
+
+// ---- oracle ------------------------------------------------------------------------------------
+say(
+  `oracle: ${ORACLE_DRAWS} redraws of the noise of every ${ORACLE_STRIDE}th held-out step (${new Set(oraclePairs.map((p) => p.index)).size} windows)`,
+);
+const t1 = performance.now();
+const oracleRun = oracleSlices({
+  history,
+  pairs: oraclePairs,
+  draws: ORACLE_DRAWS,
+  naiveCoverageBySlice: new Map(
+    heldOut.all().map((s) => [`${s.service}|${s.metric}`, coverageOf([s.by.naive])]),
+  ),
+  naiveCoverage: coverageOf(heldOut.all().map((s) => s.by.naive)),
+  onProgress: progress('oracle'),
+});
+const oracleSeconds = (performance.now() - t1) / 1000;
 
 // ---- figures -----------------------------------------------------------------------------------
 const slices = heldOut.all();
@@ -194,6 +232,65 @@ const shiftDetail = {
   ),
   wideRanges: { ...shifted.wide },
 };
+const oracleBy = (list: readonly OracleSlice[]) => {
+  const figures = (column: OracleColumn) => ({
+    widthVsNaive: round(oracleWidthRatio(list, column)),
+    coverage: round(oracleCoverage(list, column)),
+  });
+  return {
+    oracle: figures('oracle'),
+    shortest: figures('shortest'),
+    matchedPerSlice: figures('matched'),
+    matchedPooled: figures('pooled'),
+    aci: figures('aci'),
+    naiveCoverage: round(oracleCoverage(list, 'naive')),
+  };
+};
+const oracleAll = oracleBy(oracleRun.slices);
+const oracleJson = {
+  oracleWidthVsNaive: oracleAll.oracle.widthVsNaive,
+  coverage: oracleAll.oracle.coverage,
+  shortest: oracleAll.shortest,
+  perMetric: Object.fromEntries(
+    MODEL_METRICS.map((m) => [m, oracleBy(oracleRun.slices.filter((s) => s.metric === m))]),
+  ),
+  matchedToNaiveCoverage: {
+    perSlice: oracleAll.matchedPerSlice,
+    pooled: { level: round(coverageOf(heldOut.all().map((s) => s.by.naive))), ...oracleAll.matchedPooled },
+  },
+  sameWindows: {
+    aciWidthVsNaive: oracleAll.aci.widthVsNaive,
+    aciCoverage: oracleAll.aci.coverage,
+    naiveCoverage: oracleAll.naiveCoverage,
+  },
+  draws: ORACLE_DRAWS,
+  stride: ORACLE_STRIDE,
+  windows: oracleRun.windows,
+  pairs: oracleRun.slices.reduce((a, s) => a + s.oracle.n, 0),
+  skippedPairs: oracleRun.skipped,
+  seconds: round(oracleSeconds, 1),
+  slices: oracleRun.slices.map((s) => ({
+    service: s.service,
+    metric: s.metric,
+    n: s.oracle.n,
+    oracleWidthVsNaive: round(s.oracle.widthSum / s.naive.widthSum),
+    shortestWidthVsNaive: round(s.shortest.widthSum / s.naive.widthSum),
+    matchedWidthVsNaive: round(s.matched.widthSum / s.naive.widthSum),
+    aciWidthVsNaive: round(s.aci.widthSum / s.naive.widthSum),
+    coverage: { oracle: round(s.oracle.covered / s.oracle.n), naive: round(s.naive.covered / s.naive.n) },
+  })),
+  definitions: {
+    oracle:
+      "information, not a target: per held-out window, the 5%–95% range of each metric over redraws of only the window's own noise (service-time samples, the production queueing simulation: arrivals, resampling, error draws; GC/tail noise, jitter, CPU noise), its state (load, replicas, utilisation, drift, revision statistics, warm-up age, neighbour/burst episodes) as generated",
+    oracleWidthVsNaive:
+      'per service × metric, mean oracle width / mean naive-band width on the same (row, metric) pairs; plain mean over the slices (as widthVsNaive)',
+    coverage: "share of the sampled pairs whose observed value is inside the oracle's range",
+    matchedToNaiveCoverage:
+      "the oracle's central range at the naive band's coverage instead of 90%: perSlice at each slice's naive coverage over the whole held-out walk, pooled at the naive band's pooled coverage (level)",
+    sameWindows: "the learned (ACI) ranges and the naive band on the oracle's sampled pairs",
+    sample: 'every `stride`-th 10-min step of the held-out days (all services), `draws` redraws per window',
+  },
+};
 const headline = {
   coverage90,
   worstSliceCoverage: worst.coverage,
@@ -215,6 +312,7 @@ const json = {
   shiftCoverage: { aci: round(shiftCoverage.aci), static: round(shiftCoverage.static) },
   trainSeconds: round(trainSeconds, 2),
   peakMemoryMB: round(peakMemoryMB, 1),
+  oracle: oracleJson,
   detail: {
     definitions: {
       heldOut: 'held-out windows (rows); each scores up to 5 metrics',
@@ -300,6 +398,41 @@ process.stdout.write(
       fixed(vsNaive.ratio, 2),
     ],
   ])}\n\n`,
+);
+process.stdout.write(
+  `oracle (information, not a target): knows each held-out window's state, not its own noise; ${oracleJson.draws} redraws ` +
+    `of ${oracleJson.windows} windows (every ${oracleJson.stride}th step, ${oracleJson.pairs} pairs)\n`,
+);
+process.stdout.write(
+  `${table([
+    [
+      'metric',
+      'oracle cov',
+      'oracle width/naive',
+      'shortest 90%',
+      'at naive cov (slice)',
+      'at naive cov (pooled)',
+      'ACI width/naive',
+      'naive cov',
+    ],
+    ...[...MODEL_METRICS.map((m) => [m, oracleJson.perMetric[m]] as const), ['all', oracleAll] as const].map(
+      ([m, f]) => [
+        m,
+        pct(f?.oracle.coverage ?? NaN),
+        fixed(f?.oracle.widthVsNaive ?? NaN, 2),
+        `${fixed(f?.shortest.widthVsNaive ?? NaN, 2)} (${pct(f?.shortest.coverage ?? NaN)})`,
+        `${fixed(f?.matchedPerSlice.widthVsNaive ?? NaN, 2)} (${pct(f?.matchedPerSlice.coverage ?? NaN)})`,
+        `${fixed(f?.matchedPooled.widthVsNaive ?? NaN, 2)} (${pct(f?.matchedPooled.coverage ?? NaN)})`,
+        fixed(f?.aci.widthVsNaive ?? NaN, 2),
+        pct(f?.naiveCoverage ?? NaN),
+      ],
+    ),
+  ])}\n`,
+);
+process.stdout.write(
+  `oracleWidthVsNaive ${fixed(oracleJson.oracleWidthVsNaive, 3)} at coverage ${pct(oracleJson.coverage)} ` +
+    `(shortest ranges ${fixed(oracleJson.shortest.widthVsNaive, 3)}): about the least width/naive a predictor keeping 90% ` +
+    `in every window could reach on this world; ${oracleJson.seconds} s\n\n`,
 );
 const lowest = [...sliceCoverage].sort((a, b) => a.coverage - b.coverage).slice(0, 5);
 process.stdout.write(

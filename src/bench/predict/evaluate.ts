@@ -120,6 +120,15 @@ export class Scoreboard {
   }
 }
 
+/** One scored (row, metric) pair of a walk: the observed value and the ranges given for it. */
+export interface ScoredPair {
+  /** The row's index in the walked rows. */
+  readonly index: number;
+  readonly metric: ModelMetric;
+  readonly observed: number;
+  readonly ranges: Readonly<Record<Variant, { readonly low: number; readonly high: number }>>;
+}
+
 function score(t: Tally, range: { low: number; high: number }, y: number): void {
   t.n += 1;
   if (y >= range.low && y <= range.high) t.covered += 1;
@@ -128,7 +137,8 @@ function score(t: Tally, range: { low: number; high: number }, y: number): void 
 
 /**
  * Scores rows[from, to) in order. Every variant is scored on the same (row, metric) pairs: those
- * with a simulated and an observed value and a naive band (24 h of past values).
+ * with a simulated and an observed value and a naive band (24 h of past values). `onPair` sees each
+ * scored pair (before the row is observed).
  */
 export function walkForward(
   rows: readonly ModelRow[],
@@ -137,6 +147,7 @@ export function walkForward(
   variants: Variants,
   board: Scoreboard,
   onProgress?: (done: number) => void,
+  onPair?: (pair: ScoredPair) => void,
 ): void {
   for (let i = from; i < to; i++) {
     const row = rows[i];
@@ -160,8 +171,10 @@ export function walkForward(
       const fixed = variants.static.range(metric, simulated, row.features, row.service);
       if (isImplausiblyWide(metric, fixed)) board.wide.static += 1;
       score(slice.by.static, fixed, observed);
-      score(slice.by.simOnly, variants.simOnly.range(metric, simulated, row.features, row.service), observed);
+      const simOnly = variants.simOnly.range(metric, simulated, row.features, row.service);
+      score(slice.by.simOnly, simOnly, observed);
       score(slice.by.naive, naive, observed);
+      onPair?.({ index: i, metric, observed, ranges: { aci, static: fixed, simOnly, naive } });
     }
     variants.aci.observe(row);
     variants.simOnly.observe(row);

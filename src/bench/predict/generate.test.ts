@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_NAMES } from '../../calibration/features.js';
-import { generateHistory } from './generate.js';
+import { FEATURE_NAMES, MODEL_METRICS } from '../../calibration/features.js';
+import { generateHistory, redrawWindow } from './generate.js';
+import { centralRange, redrawnValues, shortestRange } from './oracle.js';
 import { BENCH_WORLD, HISTORY_START, HOUR_MS } from './world.js';
 import type { WorldOptions } from './world.js';
 
@@ -21,6 +23,16 @@ describe('generateHistory', () => {
     expect(b).toEqual(a);
     const c = generateHistory({ ...SMALL, seed: SMALL.seed + 1 });
     expect(c.rows.map((r) => r.observed)).not.toEqual(a.rows.map((r) => r.observed));
+  });
+
+  it('generates the same rows as before the window noise could be redrawn', () => {
+    // SHA-256 of JSON.stringify(rows) of SMALL, recorded before observeWindow was split out of
+    // windowRow (the full BENCH_WORLD history was checked byte-identical the same way).
+    const history = generateHistory(SMALL);
+    const hash = createHash('sha256').update(JSON.stringify(history.rows)).digest('hex');
+    expect(hash).toBe('ce004f9c5c14af2774adbf3638499628f45e63d1e755f4c42ab7d83c4084a396');
+    expect(history.windows).toHaveLength(history.rows.length);
+    for (const [i, window] of history.windows.entries()) expect(window.at).toBe(history.rows[i]?.at);
   });
 
   it('gives self-consistent, finite rows in time order', () => {
@@ -46,5 +58,55 @@ describe('generateHistory', () => {
       expect(sim.latencyP50Ms ?? 0).toBeLessThanOrEqual(sim.latencyP95Ms ?? 0);
       expect(history.truth[i]?.shifted).toBe(row.at >= (SMALL.shiftFrom ?? Infinity));
     }
+  });
+});
+
+describe('redrawWindow (the oracle)', () => {
+  it('redraws only the noise: deterministic per replicate, different between replicates', () => {
+    const history = generateHistory(SMALL);
+    const window = history.windows[10];
+    if (window === undefined) throw new Error('no window');
+    expect(redrawWindow(window, SMALL, 3)).toEqual(redrawWindow(window, SMALL, 3));
+    expect(redrawWindow(window, SMALL, 3)).not.toEqual(redrawWindow(window, SMALL, 4));
+  });
+
+  it("covers about 90% of the history's own observed values with its 5%–95% range", () => {
+    const history = generateHistory(SMALL);
+    // Every third window, 60 redraws each: ranks 3 and 57 of 60 hold 54/61 ≈ 88.5% in expectation.
+    let n = 0;
+    let covered = 0;
+    for (let i = 0; i < history.rows.length; i += 3) {
+      const values = redrawnValues(history, i, 60);
+      for (const metric of MODEL_METRICS) {
+        const y = history.rows[i]?.observed[metric];
+        if (y === null || y === undefined) continue;
+        const range = centralRange(values[metric], 0.9);
+        n += 1;
+        if (y >= range.low && y <= range.high) covered += 1;
+      }
+    }
+    expect(n).toBeGreaterThanOrEqual(150);
+    expect(covered / n).toBeGreaterThan(0.8);
+    expect(covered / n).toBeLessThan(0.97);
+  });
+});
+
+describe('oracle ranges', () => {
+  it('takes the central and the shortest range over the same number of values', () => {
+    // Right-skewed: 1..20 then a long tail.
+    const sorted = Float64Array.from([
+      ...Array.from({ length: 20 }, (_, i) => i + 1),
+      40,
+      80,
+      160,
+      320,
+    ]).sort();
+    const central = centralRange(sorted, 0.8);
+    const shortest = shortestRange(sorted, 0.8);
+    const count = (r: { low: number; high: number }) =>
+      sorted.filter((x) => x >= r.low && x <= r.high).length;
+    expect(count(shortest)).toBe(count(central));
+    expect(shortest.high - shortest.low).toBeLessThan(central.high - central.low);
+    expect(shortest).toEqual({ low: 1, high: 20 });
   });
 });

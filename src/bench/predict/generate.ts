@@ -3,6 +3,8 @@
  * each a ModelRow pairing what the simulator predicts from the revision's sandbox profile with what
  * "production" showed. Production is itself a queueing simulation of the same station, plus effects
  * the window simulation does not have (docs/benchmarks.md lists them). Deterministic for a seed.
+ * Each window's state is fixed before its own noise is drawn (WindowState), so the noise can be
+ * drawn again apart from the history (redrawWindow).
  */
 import { SeededRandom } from '../../core/random.js';
 import { buildFeatures, simulatedValues } from '../../calibration/features.js';
@@ -59,6 +61,8 @@ export interface History {
   /** Oldest first (ties by service order). */
   readonly rows: readonly ModelRow[];
   readonly truth: readonly RowTruth[];
+  /** Each row's window state (redrawWindow draws the row's window again from it). */
+  readonly windows: readonly WindowState[];
   readonly services: readonly string[];
   /** Revisions per service that served within the history. */
   readonly revisions: Readonly<Record<string, number>>;
@@ -241,44 +245,79 @@ function replicasFor(state: ServiceState, at: number, demandCores: number): numb
   return state.planned;
 }
 
-/** One window of one service. */
-function windowRow(state: ServiceState, at: number, windowIndex: number, options: WorldOptions) {
-  const { spec, draws } = state;
-  const revision = [...state.revisions].reverse().find((r) => r.start <= at) ?? state.revisions[0];
-  if (revision === undefined) throw new Error(`${spec.name} has no revision`);
-  const ageHours = (at - revision.start) / HOUR_MS;
-  const cold = Math.exp(-ageHours / revision.warmTauHours);
-  const rate = trafficRate(state, at);
-  const replicas = replicasFor(state, at, state.prevCpu ?? (rate * revision.cpuMsPerRequest) / 1000);
-  const capacity = replicas * spec.cpuPerReplica;
-  const utilisation = ((rate * revision.cpuMsPerRequest) / 1000 + spec.idleCores * replicas) / capacity;
-  const neighbour = activeLevel(state.neighbours, at);
-  const burst = activeLevel(state.bursts, at);
-  const shifted = options.shiftFrom !== null && at >= options.shiftFrom;
+/**
+ * Everything one production window depends on that is fixed before the window's own noise is
+ * drawn: the load, replicas and utilisation, the revision's exact statistics, its warm-up age, the
+ * neighbour and error-burst episodes, the shift. `observeWindow` draws the window from it.
+ */
+export interface WindowState {
+  readonly serviceIndex: number;
+  /** The cadence step (seeds the window's production simulation). */
+  readonly windowIndex: number;
+  readonly at: number;
+  readonly revision: string;
+  /** Arrival rate of the production simulation, requests per second. */
+  readonly rate: number;
+  readonly replicas: number;
+  /** CPU busy share of the allocation, production's own. */
+  readonly utilisation: number;
+  /** The revision's service-time body and CPU cost. */
+  readonly p50Ms: number;
+  readonly sigma: number;
+  readonly cpuMsPerRequest: number;
+  /** Cache-miss probability with the warm-up boost applied. */
+  readonly missProbability: number;
+  /** Service-time factor from contention and neighbours. */
+  readonly slow: number;
+  readonly errorProbability: number;
+  /** e^(−age/τ) of the revision's warm-up. */
+  readonly cold: number;
+  /** The neighbour episode's slow-down, or null. */
+  readonly neighbour: number | null;
+  readonly shifted: boolean;
+}
 
-  // Production's station: contention slows every request as CPU fills, a neighbour slows it more,
-  // and a fresh revision misses its cache more often.
-  const slow = (1 + spec.contention * Math.min(1.2, utilisation) ** 3) * (neighbour ?? 1);
-  const missProbability = Math.min(0.5, revision.missProbability * (1 + revision.coldBoost * cold));
+/** One production window as observed, drawn from its state and the window's own noise. */
+interface ObservedWindow {
+  readonly requests: number;
+  /** Busy share of the window's concurrency slots. */
+  readonly slotUtilisation: number;
+  readonly observed: ModelRow['observed'];
+}
+
+/**
+ * Draws one production window from its state. The window's own noise: the service-time samples
+ * behind it (from `draws`), its queueing simulation (arrivals, service-time resampling, error
+ * draws; seeded by `simulationSeed`), then GC/neighbour tail noise, latency jitter and CPU noise
+ * (from `draws`, in this order).
+ */
+function observeWindow(
+  window: WindowState,
+  options: WorldOptions,
+  draws: Draws,
+  simulationSeed: number,
+): ObservedWindow {
+  const spec = SERVICES[window.serviceIndex];
+  if (spec === undefined) throw new RangeError(`no service ${window.serviceIndex}`);
+  const { utilisation, neighbour, shifted } = window;
   const samplesMs = Array.from(
     { length: PRODUCTION_SAMPLES },
-    () => slow * serviceTime(draws, spec, revision.p50Ms, revision.sigma, missProbability),
+    () => window.slow * serviceTime(draws, spec, window.p50Ms, window.sigma, window.missProbability),
   );
-  const errorProbability = Math.min(0.5, revision.errorRate * (1 + 2 * cold) + (burst ?? 0));
   const production: SimModel = {
     services: [
       {
         name: spec.name,
         revisions: [
           {
-            name: revision.name,
+            name: window.revision,
             share: 1,
-            replicas,
+            replicas: window.replicas,
             concurrency: spec.concurrency,
             cpuCores: spec.cpuPerReplica,
             serviceTime: { kind: 'empirical', samplesMs },
-            cpuMsPerRequest: revision.cpuMsPerRequest,
-            errorProbability,
+            cpuMsPerRequest: window.cpuMsPerRequest,
+            errorProbability: window.errorProbability,
           },
         ],
         timeoutMs: spec.timeoutMs,
@@ -287,12 +326,11 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
       },
     ],
     entrypoint: 0,
-    arrivals: { ratePerSec: rate, segments: [] },
+    arrivals: { ratePerSec: window.rate, segments: [] },
     durationMs: WINDOW_MS,
     warmupMs: PRODUCTION_WARMUP_MS,
   };
-  const stats = simulate(production, mixSeed(options.seed, state.index, 2, windowIndex)).services[0]
-    ?.revisions[0];
+  const stats = simulate(production, simulationSeed).services[0]?.revisions[0];
   if (stats === undefined) throw new Error('the production simulation returned no revision');
   const requests = stats.requests;
   const ratePerSec = requests / (WINDOW_MS / 1000);
@@ -310,14 +348,87 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
   const p99 = Math.max(p95, stats.latencyMs.p99 * Math.exp(gc) * factor);
   // CPU: per-request cost grows a little with load (GC) and while the JIT warms up; idle replicas cost too.
   const cpuCores =
-    ((ratePerSec * revision.cpuMsPerRequest) / 1000) *
-      (1 + 0.12 * utilisation + 0.25 * cold) *
+    ((ratePerSec * window.cpuMsPerRequest) / 1000) *
+      (1 + 0.12 * utilisation + 0.25 * window.cold) *
       (neighbour === null ? 1 : 1.06) *
       Math.exp(0.025 * draws.normal()) +
-    spec.idleCores * replicas * Math.exp(0.15 * draws.normal());
+    spec.idleCores * window.replicas * Math.exp(0.15 * draws.normal());
+  const seen = requests > 0;
+  return {
+    requests,
+    slotUtilisation: stats.slotUtilisation,
+    observed: {
+      latencyP50Ms: seen ? p50 : null,
+      latencyP95Ms: seen ? p95 : null,
+      latencyP99Ms: seen ? p99 : null,
+      errorRate: seen ? stats.errorRate : null,
+      cpuCores,
+    },
+  };
+}
+
+/**
+ * The window drawn again with fresh noise (`replicate` picks the draw): its state as in the history,
+ * its own noise from streams of its own, apart from the history's. For the oracle of bench:predict.
+ */
+export function redrawWindow(
+  window: WindowState,
+  options: WorldOptions,
+  replicate: number,
+): ModelRow['observed'] {
+  const draws = new Draws(
+    new SeededRandom(mixSeed(options.seed, window.serviceIndex, 4, window.windowIndex, replicate)),
+  );
+  const seed = mixSeed(options.seed, window.serviceIndex, 5, window.windowIndex, replicate);
+  return observeWindow(window, options, draws, seed).observed;
+}
+
+/** One window of one service. */
+function windowRow(state: ServiceState, at: number, windowIndex: number, options: WorldOptions) {
+  const { spec, draws } = state;
+  const revision = [...state.revisions].reverse().find((r) => r.start <= at) ?? state.revisions[0];
+  if (revision === undefined) throw new Error(`${spec.name} has no revision`);
+  const ageHours = (at - revision.start) / HOUR_MS;
+  const cold = Math.exp(-ageHours / revision.warmTauHours);
+  const rate = trafficRate(state, at);
+  const replicas = replicasFor(state, at, state.prevCpu ?? (rate * revision.cpuMsPerRequest) / 1000);
+  const capacity = replicas * spec.cpuPerReplica;
+  const utilisation = ((rate * revision.cpuMsPerRequest) / 1000 + spec.idleCores * replicas) / capacity;
+  const neighbour = activeLevel(state.neighbours, at);
+  const burst = activeLevel(state.bursts, at);
+  const shifted = options.shiftFrom !== null && at >= options.shiftFrom;
+
+  // Production's station: contention slows every request as CPU fills, a neighbour slows it more,
+  // and a fresh revision misses its cache more often.
+  const window: WindowState = {
+    serviceIndex: state.index,
+    windowIndex,
+    at,
+    revision: revision.name,
+    rate,
+    replicas,
+    utilisation,
+    p50Ms: revision.p50Ms,
+    sigma: revision.sigma,
+    cpuMsPerRequest: revision.cpuMsPerRequest,
+    missProbability: Math.min(0.5, revision.missProbability * (1 + revision.coldBoost * cold)),
+    slow: (1 + spec.contention * Math.min(1.2, utilisation) ** 3) * (neighbour ?? 1),
+    errorProbability: Math.min(0.5, revision.errorRate * (1 + 2 * cold) + (burst ?? 0)),
+    cold,
+    neighbour,
+    shifted,
+  };
+  const { requests, slotUtilisation, observed } = observeWindow(
+    window,
+    options,
+    draws,
+    mixSeed(options.seed, state.index, 2, windowIndex),
+  );
+  const ratePerSec = requests / (WINDOW_MS / 1000);
+  const cpuCores = observed.cpuCores ?? 0;
   state.prevCpu = cpuCores;
   state.peakCores = Math.max(state.peakCores, cpuCores);
-  state.peakBusySlots = Math.max(state.peakBusySlots, stats.slotUtilisation * replicas * spec.concurrency);
+  state.peakBusySlots = Math.max(state.peakBusySlots, slotUtilisation * replicas * spec.concurrency);
 
   const load = {
     ratePerSec,
@@ -342,7 +453,6 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
     simulated,
     revisionAgeHours: ageHours,
   });
-  const seen = requests > 0;
   const row: ModelRow = {
     service: spec.name,
     revision: revision.name,
@@ -351,13 +461,7 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
     requests,
     features,
     simulated: simulatedValues(simulated),
-    observed: {
-      latencyP50Ms: seen ? p50 : null,
-      latencyP95Ms: seen ? p95 : null,
-      latencyP99Ms: seen ? p99 : null,
-      errorRate: seen ? stats.errorRate : null,
-      cpuCores,
-    },
+    observed,
   };
   const truth: RowTruth = {
     serviceIndex: state.index,
@@ -367,7 +471,7 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
     shifted,
     revisionAgeHours: ageHours,
   };
-  return { row, truth };
+  return { row, truth, window };
 }
 
 /**
@@ -384,12 +488,14 @@ export function generateHistory(options: WorldOptions, onProgress?: (done: numbe
   const steps = Math.floor((options.days * DAY_MS) / options.cadenceMs);
   const rows: ModelRow[] = [];
   const truth: RowTruth[] = [];
+  const windows: WindowState[] = [];
   for (let k = 0; k < steps; k++) {
     for (const state of states) {
       const at = HISTORY_START + k * options.cadenceMs + state.index * WINDOW_MS;
       const made = windowRow(state, at, k, options);
       rows.push(made.row);
       truth.push(made.truth);
+      windows.push(made.window);
     }
     if (onProgress !== undefined && k % 100 === 99) onProgress((k + 1) / steps);
   }
@@ -397,5 +503,5 @@ export function generateHistory(options: WorldOptions, onProgress?: (done: numbe
   for (const row of rows) revisions[row.service] = 0;
   for (const service of Object.keys(revisions))
     revisions[service] = new Set(rows.filter((r) => r.service === service).map((r) => r.revision)).size;
-  return { options, rows, truth, services: states.map((s) => s.spec.name), revisions };
+  return { options, rows, truth, windows, services: states.map((s) => s.spec.name), revisions };
 }
