@@ -57,10 +57,41 @@ describe('ObservedForecaster', () => {
       series: async (q: Parameters<typeof steady.series>[0]) =>
         (await steady.series(q)).map((w, i) => (i === 0 ? { ...w, cpuCores: 0.15 } : w)),
     };
-    const forecast = await new ObservedForecaster(app, bursty).forecast(request(app, 'v2', 0, 6));
+    const forecast = await new ObservedForecaster(app, bursty).forecast(request(app, 'v2', 1, 6));
+    expect(forecast).not.toBeNull();
     expect(forecast?.risk ?? 0).toBeLessThanOrEqual(0.1);
     const tooSoon = await new ObservedForecaster(app, steady).forecast(request(app, 'v2', 0, 4));
     expect(tooSoon?.detail ?? '').not.toMatch(/CPU per request/);
+  });
+
+  it("reads a fresh canary's CPU at the first tier only after its first requests (JIT, lazy set-up)", async () => {
+    const app = await shop();
+    // cart v1's 2.8 ms at 5%: 3 requests a second, each of the first 20 costing three times that.
+    const steady = provider(50, 0.05, 2.8);
+    const warming = {
+      ...steady,
+      series: async (q: Parameters<typeof steady.series>[0]) => {
+        let served = 0;
+        return (await steady.series(q)).map((w) => {
+          const cold = served < 20;
+          served += w.requests;
+          return cold ? { ...w, cpuCores: 0.004 + (w.requests * 3 * 2.8) / 1000 } : w;
+        });
+      },
+    };
+    const first = await new ObservedForecaster(app, warming).forecast(request(app, 'v4', 0, 30));
+    expect(first?.risk ?? 0).toBeLessThanOrEqual(0.1);
+    // Not yet warm after 6 s at the first tier: nothing to say about CPU.
+    const early = await new ObservedForecaster(app, warming).forecast(request(app, 'v4', 0, 6));
+    expect(early?.detail ?? '').not.toMatch(/CPU per request/);
+    // Had the cold seconds been read, v1's cost would look like a breach at 100%: the reason for the rule.
+    const cold = {
+      ...steady,
+      series: async (q: Parameters<typeof steady.series>[0]) =>
+        (await steady.series(q)).map((w) => ({ ...w, cpuCores: 0.004 + (w.requests * 3 * 2.8) / 1000 })),
+    };
+    const misread = await new ObservedForecaster(app, cold).forecast(request(app, 'v4', 0, 30));
+    expect(misread?.risk ?? 0).toBeGreaterThan(0.5);
   });
 
   it('adopts a sandbox measurement the canary confirms, and ignores one it contradicts', async () => {
@@ -79,11 +110,11 @@ describe('ObservedForecaster', () => {
     // At 1 request/s the idle allowance makes the canary's own range too wide to speak…
     const noisy = fixedCanaryProvider({ rate: 50, share: 0.02, cpuMs: 6.7 });
     const alone = new ObservedForecaster(app, noisy);
-    expect((await alone.forecast(request(app, 'v3', 0, 12)))?.detail ?? '').not.toMatch(/CPU/);
+    expect((await alone.forecast(request(app, 'v3', 0, 40)))?.detail ?? '').not.toMatch(/CPU/);
     // …but it confirms the sandbox's 6.5 ms, which then decides: saturation at 100%.
     const informed = new ObservedForecaster(app, noisy);
     informed.remember([sandbox('v3', 6.5)]);
-    const forecast = await informed.forecast(request(app, 'v3', 0, 12));
+    const forecast = await informed.forecast(request(app, 'v3', 0, 40));
     expect(forecast?.risk).toBeGreaterThan(0.5);
     expect(forecast?.breachTier).toBe(100);
     expect(forecast?.detail).toMatch(
@@ -92,7 +123,7 @@ describe('ObservedForecaster', () => {
     // Within the limit at nominal load but not at peak: the breach is still placed at its tier.
     const nearLimit = new ObservedForecaster(app, fixedCanaryProvider({ rate: 50, share: 0.05, cpuMs: 4 }));
     nearLimit.remember([sandbox('v3', 4)]);
-    const peakOnly = await nearLimit.forecast(request(app, 'v3', 0, 12));
+    const peakOnly = await nearLimit.forecast(request(app, 'v3', 0, 20));
     expect(peakOnly?.risk).toBeGreaterThan(0);
     expect(peakOnly?.risk).toBeLessThan(0.5);
     expect(peakOnly?.breachTier).toBe(100);

@@ -38,6 +38,13 @@ const PRIOR_TOLERANCE = 0.1;
 const MIN_WINDOWS = 5;
 /** Share of the busiest seconds left out of the CPU estimate. */
 const BURST_SHARE = 0.2;
+/**
+ * A fresh process's first requests cost several times its steady figure (JIT compilation, lazy
+ * initialisation, first connections): a shop process here spent 5.0 ms of CPU on each of its first
+ * dozen requests at 1.25 a second, 3.3 ms afterwards. At the first tier the canary's processes are
+ * fresh, so its CPU is read only once each replica has served this many requests on average.
+ */
+const WARMUP_REQUESTS_PER_REPLICA = 10;
 
 const DEFAULTS: Omit<Required<ForecastOptions>, 'calibration'> = {
   idleCoresPerReplica: 0.003,
@@ -104,12 +111,14 @@ export class ObservedForecaster implements Forecaster {
     const findings: { risk: number; tier: number | null; detail: string }[] = [];
 
     const cpuLimit = service.limits.cpu;
-    const cpuCores = await this.steadyCpu(service.name, canary, from, to);
+    const warmup = tierIndex === 0 ? WARMUP_REQUESTS_PER_REPLICA * replicas : 0;
+    const steady = await this.steadyCpu(service.name, canary, from, to, warmup);
     let cpuMsPerRequest: number | null = null;
-    if (cpuLimit !== undefined && cpuCores !== null && cpuCores > 0 && capacity > 0) {
-      const observedHigh = (cpuCores * seconds * 1000) / c.requests;
+    if (cpuLimit !== undefined && steady !== null && steady.cores > 0 && capacity > 0) {
+      const busy = steady.seconds * 1000;
+      const observedHigh = (steady.cores * busy) / steady.requests;
       const observedLow =
-        (Math.max(0, cpuCores - this.options.idleCoresPerReplica * replicas) * seconds * 1000) / c.requests;
+        (Math.max(0, steady.cores - this.options.idleCoresPerReplica * replicas) * busy) / steady.requests;
       const prior = this.priors.get(`${service.name}\u0000${canary}`);
       // A measurement from before the rollout (the sandbox), precise because it ran at a higher rate
       // with idle work subtracted, is adopted once the canary's own range confirms it: the
@@ -222,28 +231,40 @@ export class ObservedForecaster implements Forecaster {
 
   /**
    * The canary's CPU cores over the tier, robust to bursts: the mean of its one-second windows after
-   * dropping the busiest fifth (a garbage collection or the JIT warming a new process up would
-   * otherwise be charged to the few requests of a small tier). Null with fewer than MIN_WINDOWS
-   * measured seconds: too little to say.
+   * dropping the busiest fifth (a garbage collection would otherwise be charged to the few requests
+   * of a small tier), from the second after it served its first `warmup` requests, with the
+   * requests and seconds it covers. Null with fewer than MIN_WINDOWS such seconds, or no request in
+   * them: too little to say.
    */
   private async steadyCpu(
     service: string,
     revision: string,
     from: number,
     to: number,
-  ): Promise<number | null> {
-    const windows = await this.provider.series({ service, revision, from, to });
-    const cores = windows
+    warmup: number,
+  ): Promise<{ cores: number; requests: number; seconds: number } | null> {
+    const windows = (await this.provider.series({ service, revision, from, to }))
       .filter((w) => w.to - w.from <= 1000)
+      .sort((a, b) => a.from - b.from);
+    let start = from;
+    if (warmup > 0) {
+      let served = 0;
+      const warm = windows.find((w) => (served += w.requests) >= warmup);
+      if (warm === undefined) return null;
+      start = warm.to;
+    }
+    const after = windows.filter((w) => w.from >= start);
+    const cores = after
       .map((w) => w.cpuCores)
       .filter((x): x is number => x !== null)
       .sort((a, b) => a - b);
+    const requests = after.reduce((sum, w) => sum + w.requests, 0);
     // Seconds without a request have no window: the missing ones count as idle, at the lowest.
-    const seconds = Math.round((to - from) / 1000);
-    if (seconds < MIN_WINDOWS || cores.length === 0) return null;
+    const seconds = Math.round((to - start) / 1000);
+    if (seconds < MIN_WINDOWS || cores.length === 0 || requests === 0) return null;
     const padded = [...new Array<number>(Math.max(0, seconds - cores.length)).fill(cores[0] ?? 0), ...cores];
     const kept = padded.slice(0, Math.max(1, Math.ceil(padded.length * (1 - BURST_SHARE))));
-    return kept.reduce((a, b) => a + b, 0) / kept.length;
+    return { cores: kept.reduce((a, b) => a + b, 0) / kept.length, requests, seconds };
   }
 
   /** One service's revision as a lone station: slot time includes its calls (held meanwhile). */
