@@ -177,5 +177,13 @@ describe('ObservedForecaster', () => {
     expect(calibrated?.risk).toBeGreaterThan(0.1);
     expect(calibrated?.risk).toBeLessThan(1);
     expect(calibrated?.detail).toMatch(/90% range \d+–\d+ ms through the model/);
+    // Past errors so large (start-up windows, say) that the range spans more than ×10: it says
+    // nothing about a breach, and the run is judged by its simulated p99, as without a model.
+    const wild = new CalibratedRanges(null);
+    wild.remember(syntheticRows(60, 22, { noise: 12 }));
+    const unsure = await new ObservedForecaster(app, canary(), { calibration: () => wild }).forecast(
+      request(app, 'v3', 0, 20),
+    );
+    expect(unsure?.risk ?? 0).toBe(0);
   });
 });

@@ -32,6 +32,13 @@ export interface ForecastOptions {
   readonly calibration?: () => CalibratedRanges;
 }
 
+/**
+ * A calibrated p99 range whose high end is more than this multiple of its low end says nothing
+ * about a breach ("anything from 1 to 786 ms"): such a run is judged by its simulated p99, as
+ * without a model. Read as a share of a uniform range it once put a healthy canary's risk at 64%:
+ * the cold-start calibration, a few seconds into the demo, had only its start-up windows' errors.
+ */
+const MAX_RANGE_SPREAD = 10;
 /** Relative uncertainty kept around a confirmed prior. */
 const PRIOR_TOLERANCE = 0.1;
 /** Seconds of the current tier before a CPU forecast. */
@@ -195,8 +202,13 @@ export class ObservedForecaster implements Forecaster {
                 revisionAgeHours: 0,
               });
               const calibrated = ranges.range('latencyP99Ms', p99, features, service.name);
-              // The widened cold-start range promises nothing: it does not decide a breach.
-              if (calibrated.source !== 'simulation-widened') {
+              // The widened cold-start range promises nothing, nor does a range too wide to say:
+              // neither decides a breach.
+              if (
+                calibrated.source !== 'simulation-widened' &&
+                calibrated.low > 0 &&
+                calibrated.high <= MAX_RANGE_SPREAD * calibrated.low
+              ) {
                 range = calibrated;
                 share = shareAbove(range.low, range.high, latencyLimit);
               }
