@@ -46,12 +46,13 @@ const MIN_WINDOWS = 5;
 /** Share of the busiest seconds left out of the CPU estimate. */
 const BURST_SHARE = 0.2;
 /**
- * A fresh process's first requests cost several times its steady figure (JIT compilation, lazy
- * initialisation, first connections): a shop process here spent 5.0 ms of CPU on each of its first
- * dozen requests at 1.25 a second, 3.3 ms afterwards. At the first tier the canary's processes are
- * fresh, so its CPU is read only once each replica has served this many requests on average.
+ * CPU comes from /proc in clock ticks (10 ms at USER_HZ 100), charged to whichever process runs when
+ * the tick falls: a span's CPU time T is known to about ±√(10 ms · T), and each replica's reading
+ * to a tick at either end. The canary's CPU range is widened by twice that: at a small tier of a
+ * small service the canary uses about one tick a second, and ten seconds of it say CPU ±30%.
  */
-const WARMUP_REQUESTS_PER_REPLICA = 10;
+const CPU_TICK_MS = 10;
+const CPU_NOISE_Z = 2;
 
 const DEFAULTS: Omit<Required<ForecastOptions>, 'calibration'> = {
   idleCoresPerReplica: 0.003,
@@ -118,14 +119,15 @@ export class ObservedForecaster implements Forecaster {
     const findings: { risk: number; tier: number | null; detail: string }[] = [];
 
     const cpuLimit = service.limits.cpu;
-    const warmup = tierIndex === 0 ? WARMUP_REQUESTS_PER_REPLICA * replicas : 0;
-    const steady = await this.steadyCpu(service.name, canary, from, to, warmup);
+    const steady = await this.steadyCpu(service.name, canary, from, to);
     let cpuMsPerRequest: number | null = null;
     if (cpuLimit !== undefined && steady !== null && steady.cores > 0 && capacity > 0) {
-      const busy = steady.seconds * 1000;
-      const observedHigh = (steady.cores * busy) / steady.requests;
-      const observedLow =
-        (Math.max(0, steady.cores - this.options.idleCoresPerReplica * replicas) * busy) / steady.requests;
+      const spanMs = steady.seconds * 1000;
+      const usedMs = steady.cores * spanMs;
+      const noiseMs = CPU_NOISE_Z * Math.sqrt(CPU_TICK_MS * usedMs) + CPU_TICK_MS * replicas;
+      const idleMs = this.options.idleCoresPerReplica * replicas * spanMs;
+      const observedHigh = (usedMs + noiseMs) / steady.requests;
+      const observedLow = Math.max(0, usedMs - noiseMs - idleMs) / steady.requests;
       const prior = this.priors.get(`${service.name}\u0000${canary}`);
       // A measurement from before the rollout (the sandbox), precise because it ran at a higher rate
       // with idle work subtracted, is adopted once the canary's own range confirms it: the
@@ -134,7 +136,8 @@ export class ObservedForecaster implements Forecaster {
         prior !== undefined && observedLow > 0 && prior >= observedLow && prior <= observedHigh;
       const low = confirmed ? prior * (1 - PRIOR_TOLERANCE) : observedLow;
       const high = confirmed ? prior * (1 + PRIOR_TOLERANCE) : observedHigh;
-      // The idle allowance must not dominate: at a tiny tier the range says nothing, so no forecast.
+      // The idle allowance and the measurement's noise must not dominate: at a tiny tier the range
+      // says nothing, so no forecast.
       const informative = confirmed || (high > 0 && high - low <= high / 2);
       const mid = (low + high) / 2;
       cpuMsPerRequest = mid;
@@ -243,9 +246,9 @@ export class ObservedForecaster implements Forecaster {
 
   /**
    * The canary's CPU cores over the tier, robust to bursts: the mean of its one-second windows after
-   * dropping the busiest fifth (a garbage collection would otherwise be charged to the few requests
-   * of a small tier), from the second after it served its first `warmup` requests, with the
-   * requests and seconds it covers. Null with fewer than MIN_WINDOWS such seconds, or no request in
+   * dropping the busiest fifth (a garbage collection, or a fresh process's first requests — JIT
+   * compilation, lazy set-up — would otherwise be charged to the few requests of a small tier), with
+   * the requests and seconds it covers. Null with fewer than MIN_WINDOWS seconds, or no request in
    * them: too little to say.
    */
   private async steadyCpu(
@@ -253,26 +256,17 @@ export class ObservedForecaster implements Forecaster {
     revision: string,
     from: number,
     to: number,
-    warmup: number,
   ): Promise<{ cores: number; requests: number; seconds: number } | null> {
-    const windows = (await this.provider.series({ service, revision, from, to }))
-      .filter((w) => w.to - w.from <= 1000)
-      .sort((a, b) => a.from - b.from);
-    let start = from;
-    if (warmup > 0) {
-      let served = 0;
-      const warm = windows.find((w) => (served += w.requests) >= warmup);
-      if (warm === undefined) return null;
-      start = warm.to;
-    }
-    const after = windows.filter((w) => w.from >= start);
-    const cores = after
+    const windows = (await this.provider.series({ service, revision, from, to })).filter(
+      (w) => w.to - w.from <= 1000,
+    );
+    const cores = windows
       .map((w) => w.cpuCores)
       .filter((x): x is number => x !== null)
       .sort((a, b) => a - b);
-    const requests = after.reduce((sum, w) => sum + w.requests, 0);
+    const requests = windows.reduce((sum, w) => sum + w.requests, 0);
     // Seconds without a request have no window: the missing ones count as idle, at the lowest.
-    const seconds = Math.round((to - start) / 1000);
+    const seconds = Math.round((to - from) / 1000);
     if (seconds < MIN_WINDOWS || cores.length === 0 || requests === 0) return null;
     const padded = [...new Array<number>(Math.max(0, seconds - cores.length)).fill(cores[0] ?? 0), ...cores];
     const kept = padded.slice(0, Math.max(1, Math.ceil(padded.length * (1 - BURST_SHARE))));

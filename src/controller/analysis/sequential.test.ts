@@ -13,7 +13,14 @@ import { sequentialAnalysis } from './sequential.js';
 
 const app = {
   name: 'shop',
-  services: { cart: { name: 'cart', stable: 'v1', limits: { errorRate: 0.01, latencyP99Ms: 250 } } },
+  services: {
+    cart: {
+      name: 'cart',
+      stable: 'v1',
+      resources: { replicas: 1 },
+      limits: { errorRate: 0.01, latencyP99Ms: 250 },
+    },
+  },
 } as unknown as ApplicationConfig;
 
 const release: ReleaseConfig = {
@@ -156,7 +163,8 @@ describe('sequential analysis through the decision core', () => {
     const caught = results.filter((r) => r.phase === 'rolled-back');
     expect(caught.length).toBeGreaterThan(95);
     expect(caught.filter((r) => r.tier <= 5).length / caught.length).toBeGreaterThan(0.9);
-    expect(caught.every((r) => latencyRegressed(r.state))).toBe(true);
+    // All by the latency comparison, but for the odd false alarm of another test (α allows it).
+    expect(caught.filter((r) => latencyRegressed(r.state)).length).toBeGreaterThanOrEqual(caught.length - 2);
   }, 60_000);
 
   it('tolerates the declared slowdown and still catches one beyond it', () => {
@@ -197,12 +205,15 @@ describe('sequential analysis through the decision core', () => {
     };
     const kind = (state: unknown): unknown =>
       (state as { latencyRegression: { kind: string } | null }).latencyRegression?.kind ?? null;
-    // Neither: no comparison yet.
+    // Neither: no comparison yet (and the canary's first 20 requests warm it up).
     const none = analysis.update(analysis.initial('cart'), base);
     expect(kind(none.state)).toBeNull();
     // A split only (a provider without moments): the 2×2-table test.
     const split = { thresholdMs: 40, marginMs: 1, canaryAbove: 25, stableAbove: 470 };
-    const viaSplit = analysis.update(analysis.initial('cart'), { ...base, latencySplit: split });
+    expect(
+      kind(analysis.update(analysis.initial('cart'), { ...base, latencySplit: split }).state),
+    ).toBeNull();
+    const viaSplit = analysis.update(none.state, { ...base, latencySplit: split });
     expect(kind(viaSplit.state)).toBe('proportions');
     // Moments: the log-scale test, seeded by the stable's previous window; it stays chosen even
     // when a later window lacks moments (that window is skipped).
@@ -217,13 +228,60 @@ describe('sequential analysis through the decision core', () => {
         logLatencyBefore: moments(random, 1000, Math.log(40), 0.5),
       },
     };
-    const first = analysis.update(analysis.initial('cart'), withMoments);
+    const first = analysis.update(none.state, withMoments);
     expect(kind(first.state)).toBe('log-shift');
     expect((first.state as { latencyRegression: { batches: number } }).latencyRegression.batches).toBe(1);
     const next = analysis.update(first.state, { ...base, latencySplit: split });
     expect(next.state).toMatchObject({
       latencyRegression: (first.state as { latencyRegression: unknown }).latencyRegression,
     });
+  });
+
+  it("does not hold a fresh canary's first requests (JIT, cold caches) against it in the latency comparison", () => {
+    const analysis = sequentialAnalysis(app, release);
+    const random = new SeededRandom(5);
+    const at = (ratio: number, from: number, state: unknown) =>
+      analysis.update(state, {
+        service: 'cart',
+        from,
+        to: from + 1_000,
+        weight: 1_000,
+        canary: {
+          requests: 10,
+          errors: 0,
+          slow: 0,
+          latencyP99Ms: 90,
+          cpuCores: null,
+          cpuCapacity: null,
+          logLatency: moments(random, 10, Math.log(40 * ratio), 0.5),
+        },
+        stable: {
+          requests: 90,
+          errors: 0,
+          slow: 0,
+          latencyP99Ms: 90,
+          cpuCores: null,
+          cpuCapacity: null,
+          logLatency: moments(random, 90, Math.log(40), 0.5),
+          logLatencyBefore: moments(random, 90, Math.log(40), 0.5),
+        },
+        crashLoop: false,
+        risk: null,
+        predicted: null,
+      });
+    // The first 20 requests three times slower, then as fast as the stable: no regression.
+    let state = at(3, 1_000, at(3, 0, analysis.initial('cart')).state).state;
+    for (let i = 1; i < 20; i++) {
+      const result = at(1, i * 1_000, state);
+      expect(result.breaches).toEqual([]);
+      state = result.state;
+    }
+    // Three times slower throughout: caught within a few windows of the comparison's start.
+    let slow = at(3, 1_000, at(3, 0, analysis.initial('cart')).state);
+    expect(slow.breaches).toEqual([]);
+    let window = 2;
+    while (window < 5 && slow.breaches.length === 0) slow = at(3, window++ * 1_000, slow.state);
+    expect(slow.breaches.map((b) => b.test)).toEqual(['latency-regression']);
   });
 
   it('says which rollback test is nearest its threshold, and how far it has come', () => {
