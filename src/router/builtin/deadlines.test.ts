@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import type { Expiring } from './deadlines.js';
 import { Deadlines } from './deadlines.js';
 
 describe('deadlines', () => {
@@ -22,6 +23,20 @@ describe('deadlines', () => {
     await sleep(120);
     expect(expired.map((e) => e.name)).toEqual(['a', 'c']);
     for (const e of expired) expect(e.late).toBeGreaterThanOrEqual(0);
+  });
+
+  it('lets go of the oldest, the newest and one between, and of items never added', async () => {
+    const deadlines = new Deadlines(20);
+    const expired: string[] = [];
+    const item = (name: string) => ({ deadline: performance.now() + 20, expire: () => expired.push(name) });
+    const items = ['a', 'b', 'c', 'd', 'e', 'f'].map(item);
+    for (const i of items) deadlines.add(i);
+    deadlines.add(items[1] as Expiring); // again: no change
+    for (const at of [0, 5, 2]) deadlines.delete(items[at] as Expiring);
+    deadlines.delete(items[2] as Expiring);
+    deadlines.delete(item('g'));
+    await sleep(60);
+    expect(expired).toEqual(['b', 'd', 'e']);
   });
 
   it('rearms after a quiet spell', async () => {

@@ -88,6 +88,9 @@ export class Exchange implements UpstreamUser, Expiring {
   private overrun = false;
   private close: boolean;
   private done = false;
+  /** Links of the deadline queue (`Deadlines`). */
+  older: Expiring | null = null;
+  newer: Expiring | null = null;
 
   constructor(host: ExchangeHost, service: ServiceContext, head: RequestHead) {
     this.started = performance.now();
