@@ -284,6 +284,27 @@ describe('sequential analysis through the decision core', () => {
     expect(slow.breaches.map((b) => b.test)).toEqual(['latency-regression']);
   });
 
+  it('compares a fresh canary with its predicted range (YELLOW) only once it is warm', () => {
+    const analysis = sequentialAnalysis(app, release);
+    const window = (from: number, requests: number, above: number): Observation => ({
+      service: 'cart',
+      from,
+      to: from + 1_000,
+      weight: 1_000,
+      canary: { requests, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
+      stable: { requests: 90, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
+      crashLoop: false,
+      risk: null,
+      predicted: { latencyHighMs: 60, nominalTail: 0.01, above },
+    });
+    // Its first 20 requests all slower than the predicted edge: not a deviation, it is warming up.
+    const cold = analysis.update(analysis.initial('cart'), window(0, 20, 20));
+    expect(cold.deviations).toEqual([]);
+    // Warm, and still every request above the edge: YELLOW.
+    const warm = analysis.update(cold.state, window(1_000, 20, 20));
+    expect(warm.deviations.map((d) => d.test)).toEqual(['predicted-range']);
+  });
+
   it('says which rollback test is nearest its threshold, and how far it has come', () => {
     const analysis = sequentialAnalysis(app, release);
     const at = (canaryErrors: number, from: number, state: unknown) =>

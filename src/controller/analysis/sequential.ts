@@ -59,8 +59,9 @@ const LATENCY_TAIL = 0.01;
  * and connection pools): a new shop cart process here answered its first 10 requests 27% slower
  * (geometric mean) than its 50th to 60th, the next 10 17% slower, the next 4%; in the demo a canary
  * of v1's code was once rolled back for a "latency regression" of 55% over its first 25 requests.
- * The latency comparison with the warm stable starts after the canary has served this many requests
- * per replica, counted in whole windows. Errors and limits count from the first request.
+ * The latency comparison with the warm stable, and the one with the predicted range (YELLOW), start
+ * after the canary has served this many requests per replica, counted in whole windows. Errors and
+ * limits count from the first request.
  */
 export const LATENCY_WARMUP_REQUESTS_PER_REPLICA = 20;
 /** CPU windows: the canary breaches when more than this share of its windows run above the limit. */
@@ -162,7 +163,14 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         state.cpu === null || hot === null || canary.requests === 0
           ? state.cpu
           : updateLimitTest(state.cpu, { trials: 1, events: hot ? 1 : 0 });
-      const deviation = updateDeviation(state.deviation, o, alphaOf(o.service, 'latency-limit'));
+      // Latency against the stable or against its prediction waits for the canary to warm up.
+      const replicas = app.services[o.service]?.resources.replicas ?? 1;
+      const warm =
+        state.canaryRequests === undefined ||
+        state.canaryRequests >= LATENCY_WARMUP_REQUESTS_PER_REPLICA * replicas;
+      const deviation = warm
+        ? updateDeviation(state.deviation, o, alphaOf(o.service, 'latency-limit'))
+        : state.deviation;
       const stable = o.stable;
       const regression =
         stable === null
@@ -177,10 +185,6 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
               }),
             );
 
-      const replicas = app.services[o.service]?.resources.replicas ?? 1;
-      const warm =
-        state.canaryRequests === undefined ||
-        state.canaryRequests >= LATENCY_WARMUP_REQUESTS_PER_REPLICA * replicas;
       const latencyRegression = warm
         ? updateLatencyRegression(
             state.latencyRegression ?? null,
