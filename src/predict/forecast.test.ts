@@ -69,6 +69,27 @@ describe('ObservedForecaster', () => {
     expect(tooSoon?.detail ?? '').not.toMatch(/CPU per request/);
   });
 
+  it('reads CPU and requests over the same seconds when a long tier began before the one-second ring', async () => {
+    const app = await shop();
+    const steady = provider(50, 0.5, 1.7);
+    // The first 20 minutes come back as stored minutes, the last 10 s as one-second windows.
+    const ringStart = 1_000_000 + 1_200_000;
+    const longTier = {
+      ...steady,
+      series: async (q: Parameters<typeof steady.series>[0]) => {
+        const minutes = [];
+        for (let from = q.from; from < ringStart; from += 60_000)
+          minutes.push(await steady.aggregate({ ...q, from, to: from + 60_000 }));
+        return [...minutes, ...(await steady.series({ ...q, from: ringStart }))];
+      },
+    };
+    const request30 = { ...request(app, 'v2', 2, 0), to: ringStart + 30_000 };
+    const forecast = await new ObservedForecaster(app, longTier).forecast(request30);
+    expect(forecast).not.toBeNull();
+    expect(forecast!.risk).toBe(0);
+    expect(forecast!.detail).toMatch(/used 1\.\d–2\.\d ms of CPU per request at the 50% tier/);
+  });
+
   it('adopts a sandbox measurement the canary confirms, and ignores one it contradicts', async () => {
     const app = await shop();
     const sandbox = (revision: string, cpuMs: number): ServiceProfile => ({

@@ -248,8 +248,9 @@ export class ObservedForecaster implements Forecaster {
    * The canary's CPU cores over the tier, robust to bursts: the mean of its one-second windows after
    * dropping the busiest fifth (a garbage collection, or a fresh process's first requests — JIT
    * compilation, lazy set-up — would otherwise be charged to the few requests of a small tier), with
-   * the requests and seconds it covers. Null with fewer than MIN_WINDOWS seconds, or no request in
-   * them: too little to say.
+   * the requests and seconds it covers (the one-second windows only, the last of them when the tier
+   * began before the metrics' ring). Null with fewer than MIN_WINDOWS seconds, or no request in them:
+   * too little to say.
    */
   private async steadyCpu(
     service: string,
@@ -257,16 +258,18 @@ export class ObservedForecaster implements Forecaster {
     from: number,
     to: number,
   ): Promise<{ cores: number; requests: number; seconds: number } | null> {
-    const windows = (await this.provider.series({ service, revision, from, to })).filter(
-      (w) => w.to - w.from <= 1000,
-    );
+    const series = await this.provider.series({ service, revision, from, to });
+    // Older seconds come back as stored minutes (a long tier outlasts the one-second ring): the
+    // estimate covers the seconds after them, so that its CPU and its requests span the same time.
+    const start = series.reduce((at, w) => (w.to - w.from > 1000 ? Math.max(at, w.to) : at), from);
+    const windows = series.filter((w) => w.to - w.from <= 1000 && w.from >= start);
     const cores = windows
       .map((w) => w.cpuCores)
       .filter((x): x is number => x !== null)
       .sort((a, b) => a - b);
     const requests = windows.reduce((sum, w) => sum + w.requests, 0);
     // Seconds without a request have no window: the missing ones count as idle, at the lowest.
-    const seconds = Math.round((to - from) / 1000);
+    const seconds = Math.round((to - start) / 1000);
     if (seconds < MIN_WINDOWS || cores.length === 0 || requests === 0) return null;
     const padded = [...new Array<number>(Math.max(0, seconds - cores.length)).fill(cores[0] ?? 0), ...cores];
     const kept = padded.slice(0, Math.max(1, Math.ceil(padded.length * (1 - BURST_SHARE))));
