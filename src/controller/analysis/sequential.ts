@@ -16,7 +16,7 @@ import {
   initialProportionTest,
   updateProportionTest,
 } from '../../stats/proportions.js';
-import type { RateRatioState } from '../../stats/rate-ratio.js';
+import type { RateRatioState, RegressionVerdict } from '../../stats/rate-ratio.js';
 import {
   ERROR_REGRESSION_MIXTURE,
   decideRateRatio,
@@ -244,14 +244,13 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         });
       }
       if (latencyRegression !== null) {
-        const v =
+        const verdict =
           latencyRegression.kind === 'log-shift'
             ? decideLogShiftTest(latencyRegression)
             : decideProportionTest(latencyRegression);
-        near('latency-regression', v.logEWorse, v.logThreshold);
+        near('latency-regression', verdict.logEWorse, verdict.logThreshold);
+        if (verdict.status === 'worse') breaches.push(latencyFinding(latencyRegression, verdict, o));
       }
-      const slower = latencyFinding(latencyRegression, o);
-      if (slower !== null) breaches.push(slower);
       const deviations: Finding[] = [];
       if (deviation !== null && o.predicted !== null && limitEvidence(deviation).status === 'breach') {
         const rate = deviation.trials === 0 ? 0 : deviation.events / deviation.trials;
@@ -349,24 +348,20 @@ function updateSplit(state: ProportionTestState, o: Observation): ProportionTest
   return updateProportionTest(state, batch);
 }
 
-function latencyFinding(state: LatencyRegression | null, o: Observation): Finding | null {
-  if (state === null) return null;
+function latencyFinding(state: LatencyRegression, verdict: RegressionVerdict, o: Observation): Finding {
+  const evidence = Math.exp(verdict.logEWorse);
   if (state.kind === 'log-shift') {
-    const verdict = decideLogShiftTest(state);
-    if (verdict.status !== 'worse') return null;
     const shift = logShiftEstimate(state) ?? 0;
     return {
       test: 'latency-regression',
       message: `latency regresses against the stable revision (canary's geometric-mean latency ${pct(Math.expm1(shift))} above the stable's over ${state.canary.n} canary requests, beyond the tolerated max(${pct(state.relativeTolerance)}, ${state.absoluteTolerance} ms))`,
-      evidence: Math.exp(verdict.logEWorse),
+      evidence,
     };
   }
-  const verdict = decideProportionTest(state);
-  if (verdict.status !== 'worse') return null;
   return {
     test: 'latency-regression',
     message: `latency regresses against the stable revision (${pct(state.canaryEvents / Math.max(1, state.canaryRequests))} of canary requests slower than ${splitThreshold(o)}, against ${pct(state.stableEvents / Math.max(1, state.stableRequests))} of the stable's slower than its median)`,
-    evidence: Math.exp(verdict.logEWorse),
+    evidence,
   };
 }
 

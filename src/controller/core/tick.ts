@@ -1,4 +1,4 @@
-import type { Analysis, Finding, Observation, PartialWindow } from './observation.js';
+import type { Analysis, AnalysisResult, Finding, Observation, PartialWindow } from './observation.js';
 import type { Step } from './release.js';
 import { isTerminal, RISK_HOLD, startRollback, startTier, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack, Signal } from './types.js';
@@ -392,7 +392,7 @@ export const CLOSE_WATCH_UNTIL = 0.3;
 function watchClosely(
   t: Transition,
   track: ServiceTrack,
-  closest: { readonly test: string; readonly share: number } | null,
+  closest: NonNullable<AnalysisResult['closest']> | null,
   monitoring: ReleaseState['monitoring'],
 ): void {
   if (monitoring.warningIntervalMs >= monitoring.intervalMs) return;
