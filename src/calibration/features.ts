@@ -2,8 +2,8 @@
  * What the prediction model learns from: one row per metrics window of a service × revision, the
  * simulator's prediction for that window's load and that revision's profile beside what production
  * then showed. The model learns the correction (observed against simulated), so a row's targets are
- * ratios on the log scale for latency and CPU, and the plain error rate (the simulator's own error
- * rate is that of the profile, usually 0).
+ * ratios on the log scale for latency and CPU, and the error rate on a log scale (the simulator's
+ * own error rate is that of the profile, usually 0, so no ratio to it would do).
  */
 
 /** The metrics the model gives ranges for. */
@@ -37,7 +37,55 @@ export const FEATURE_NAMES = [
   'hourSin',
   'hourCos',
   'revisionAgeHours',
+  'recentWindows',
+  'recentOwn',
+  ...MODEL_METRICS.flatMap((m) => [`recentLevel.${m}`, `recentSpread.${m}`, `recentLast.${m}`]),
 ] as const;
+
+/** A metric's recent figures, in its target's scale (targetOf): 0 when none was known. */
+export interface RecentFigures {
+  /** The typical target: the median (the error rate's pooled over the windows' requests). */
+  readonly level: number;
+  /** The middle half's spread: upper minus lower quartile. */
+  readonly spread: number;
+  /** The newest window's. */
+  readonly last: number;
+}
+
+/** A service's (or revision's) recent record. */
+export interface RecentRecord {
+  /** Windows summarised (0: none; every other figure is then 0). */
+  readonly windows: number;
+  /** Whether they are the revision's own windows (else its service's, any revision). */
+  readonly own: boolean;
+  readonly figures: Readonly<Record<ModelMetric, RecentFigures>>;
+}
+
+const NOTHING: RecentFigures = { level: 0, spread: 0, last: 0 };
+
+export const NO_RECENT: RecentRecord = {
+  windows: 0,
+  own: false,
+  figures: {
+    latencyP50Ms: NOTHING,
+    latencyP95Ms: NOTHING,
+    latencyP99Ms: NOTHING,
+    errorRate: NOTHING,
+    cpuCores: NOTHING,
+  },
+};
+
+/** The record as features (the last of FEATURE_NAMES, from `recentWindows` on). */
+export function recentFeatures(record: RecentRecord): number[] {
+  return [
+    Math.log1p(record.windows),
+    record.own ? 1 : 0,
+    ...MODEL_METRICS.flatMap((m) => {
+      const f = record.figures[m];
+      return [f.level, f.spread, f.last];
+    }),
+  ];
+}
 
 /** A revision's profile as measured before the window (never from the window itself). */
 export interface WindowProfile {
@@ -71,6 +119,11 @@ export interface FeatureInput {
   readonly simulated: SimulatedWindow;
   /** Hours since the revision was first seen serving. */
   readonly revisionAgeHours: number;
+  /**
+   * What production showed the service lately (RecentResiduals): windows before this one only.
+   * NO_RECENT where nothing is remembered.
+   */
+  readonly recent: RecentRecord;
 }
 
 /** One training row as stored: enough to rebuild every target and to score any range later. */
@@ -116,6 +169,7 @@ export function buildFeatures(input: FeatureInput): number[] {
     Math.sin(phase),
     Math.cos(phase),
     Math.max(0, input.revisionAgeHours),
+    ...recentFeatures(input.recent),
   ];
 }
 
@@ -136,8 +190,17 @@ export function isRatioMetric(metric: ModelMetric): boolean {
 }
 
 /**
- * The value the model learns for a metric: ln(observed / simulated) for latency and CPU, the
- * observed error rate for errors. Null when either side is missing (or not positive for a ratio).
+ * The error rate's offset on the log scale: a window without errors is ln(ERROR_RATE_FLOOR), and
+ * rates well below it count about alike (a window of a few thousand requests cannot tell them
+ * apart anyway).
+ */
+export const ERROR_RATE_FLOOR = 3e-4;
+
+/**
+ * The value the model learns for a metric: ln(observed / simulated) for latency and CPU,
+ * ln(observed + ERROR_RATE_FLOOR) for the error rate. Null when a side it needs is missing (or
+ * not positive for a ratio). On log scales one service's figures are learned from another's
+ * whatever their size: a quiet service's error rate is not given a noisy one's spread.
  */
 export function targetOf(
   metric: ModelMetric,
@@ -145,11 +208,16 @@ export function targetOf(
   observed: number | null,
 ): number | null {
   if (observed === null || !Number.isFinite(observed)) return null;
-  if (!isRatioMetric(metric)) return observed;
+  if (!isRatioMetric(metric)) return observed < 0 ? null : Math.log(observed + ERROR_RATE_FLOOR);
   if (simulated === null || !Number.isFinite(simulated)) return null;
   const floor = metric === 'cpuCores' ? MIN_CORES : MIN_MS;
   if (observed < 0 || simulated <= 0) return null;
   return Math.log(Math.max(floor, observed) / Math.max(floor, simulated));
+}
+
+/** The target a window would have if production showed exactly the simulated value. */
+export function simulatedTarget(metric: ModelMetric, simulated: number): number {
+  return isRatioMetric(metric) ? 0 : Math.log(Math.max(0, simulated) + ERROR_RATE_FLOOR);
 }
 
 /** A range in the target's scale turned back into the metric's own. */
@@ -159,7 +227,8 @@ export function metricRange(
   target: { readonly low: number; readonly high: number },
 ): { readonly low: number; readonly high: number } {
   if (!isRatioMetric(metric)) {
-    return { low: Math.max(0, Math.min(1, target.low)), high: Math.max(0, Math.min(1, target.high)) };
+    const rate = (t: number): number => Math.max(0, Math.min(1, Math.exp(t) - ERROR_RATE_FLOOR));
+    return { low: rate(target.low), high: rate(target.high) };
   }
   const floor = metric === 'cpuCores' ? MIN_CORES : MIN_MS;
   const base = Math.max(floor, simulated);

@@ -5,9 +5,12 @@ import {
   buildFeatures,
   type MetricValues,
   type ModelRow,
+  NO_RECENT,
+  type RecentRecord,
   simulatedValues,
   type WindowProfile,
 } from './features.js';
+import type { RecentLookup } from './recent.js';
 import { simulateWindow } from './simulate-window.js';
 
 export interface IngestOptions {
@@ -52,21 +55,22 @@ export class WindowIngestor {
 
   /**
    * Rows of every whole window that ended by `now` and was not read yet (at most the last few, so
-   * a long pause does not turn into a burst of work). Windows are aligned to `windowMs`.
+   * a long pause does not turn into a burst of work). Windows are aligned to `windowMs`. `recent`
+   * gives each row what production showed its service before (nothing without it).
    */
-  async rows(now: number): Promise<ModelRow[]> {
+  async rows(now: number, recent?: RecentLookup): Promise<ModelRow[]> {
     const { windowMs } = this.options;
     const end = Math.floor(now / windowMs) * windowMs;
     const first = Math.max(this.lastTo ?? end - windowMs, end - 6 * windowMs);
     const out: ModelRow[] = [];
     for (let to = first + windowMs; to <= end; to += windowMs)
-      out.push(...(await this.window(to - windowMs, to)));
+      out.push(...(await this.window(to - windowMs, to, recent)));
     if (end > (this.lastTo ?? Number.NEGATIVE_INFINITY)) this.lastTo = end;
     return out;
   }
 
   /** The rows of one window [from, to). */
-  async window(from: number, to: number): Promise<ModelRow[]> {
+  async window(from: number, to: number, recent?: RecentLookup): Promise<ModelRow[]> {
     const out: ModelRow[] = [];
     for (const service of Object.values(this.app.services)) {
       for (const revision of Object.keys(service.revisions)) {
@@ -83,6 +87,7 @@ export class WindowIngestor {
         const row = windowRow(service, revision, now, before, {
           minProfileRequests: this.options.minProfileRequests,
           revisionAgeHours: (from - (this.firstSeen.get(key) ?? from)) / 3_600_000,
+          recent: recent?.(service.name, revision, from) ?? NO_RECENT,
         });
         if (row !== null) out.push(row);
       }
@@ -101,7 +106,12 @@ export function windowRow(
   revision: string,
   window: WindowAggregate,
   before: WindowAggregate,
-  options: { readonly minProfileRequests?: number; readonly revisionAgeHours?: number } = {},
+  options: {
+    readonly minProfileRequests?: number;
+    readonly revisionAgeHours?: number;
+    /** What production showed the service before this window. */
+    readonly recent?: RecentRecord;
+  } = {},
 ): ModelRow | null {
   const profile = profileOf(before, options.minProfileRequests ?? DEFAULTS.minProfileRequests);
   if (profile === null) return null;
@@ -125,6 +135,7 @@ export function windowRow(
     profile,
     simulated,
     revisionAgeHours: options.revisionAgeHours ?? 0,
+    recent: options.recent ?? NO_RECENT,
   });
   return {
     service: service.name,

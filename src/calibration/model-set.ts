@@ -13,10 +13,13 @@ import {
   MODEL_METRICS,
   type ModelMetric,
   type ModelRow,
+  type RecentRecord,
   isRatioMetric,
   metricRange,
+  simulatedTarget,
   targetOf,
 } from './features.js';
+import { RecentResiduals } from './recent.js';
 
 export const MODEL_SET_FORMAT = 'augur-model-set/1';
 
@@ -179,7 +182,13 @@ export interface MetricRange {
 }
 
 /** The cold start's floor on a point prediction's half-width, in the target's scale. */
-const COLD_HALF_WIDTH: Record<'ratio' | 'rate', number> = { ratio: Math.LN2, rate: 0.01 };
+const COLD_HALF_WIDTH: Record<'ratio' | 'rate', number> = {
+  ratio: Math.LN2,
+  // ln(11): a simulated error rate of 0 reaches 10 × ERROR_RATE_FLOOR (1%).
+  rate: Math.log(11),
+};
+/** A service's adaptive calibration starts from its own held-out scores once it has this many. */
+const OWN_SCORES_FROM = 50;
 /** Past scores kept per metric for the cold start's conformal rule. */
 const COLD_SCORES_KEPT = 2_000;
 
@@ -193,8 +202,12 @@ const COLD_SCORES_KEPT = 2_000;
 export class CalibratedRanges {
   readonly set: ModelSet | null;
   private readonly models = new Map<ModelMetric, CqrModel>();
+  /** Per metric, the time of the last row its model was fitted to: later rows are out of sample. */
+  private readonly fittedTo = new Map<ModelMetric, number>();
   private readonly aci = new Map<string, AdaptiveConformal>();
   private readonly coldScores = new Map<ModelMetric, number[]>();
+  /** What production showed each service lately (the recent-record features). */
+  private readonly memory = new RecentResiduals();
   private readonly alpha: number;
 
   constructor(
@@ -205,13 +218,39 @@ export class CalibratedRanges {
     this.alpha = options.alpha ?? 0.1;
     for (const [metric, version] of Object.entries(set?.metrics ?? {}) as [ModelMetric, ModelVersion][]) {
       this.models.set(metric, loadModel(version));
+      this.fittedTo.set(metric, version.trainingSpan.to);
     }
     for (const [key, aci] of Object.entries(options.aci ?? {})) this.aci.set(key, aci);
   }
 
-  /** Seeds the cold-start rule with past windows (oldest first). */
+  /**
+   * Seeds the cold-start rule with past windows (oldest first), and each service's adaptive
+   * calibration with its own scores where there are enough: those of the windows after its
+   * model's fitted span (held out from fitting, so as honest as the calibration rows). Without
+   * them a service starts from the calibration scores of every service, whose scale may be
+   * another's: a quiet service's error rate would be given a noisy one's widening.
+   */
   remember(rows: readonly ModelRow[]): void {
-    for (const row of rows) for (const metric of MODEL_METRICS) this.addColdScore(metric, row);
+    this.memory.addAll([...rows].sort((a, b) => a.at - b.at));
+    const own = new Map<string, { metric: ModelMetric; model: CqrModel; scores: number[] }>();
+    for (const row of rows) {
+      for (const metric of MODEL_METRICS) {
+        this.addColdScore(metric, row);
+        const model = this.models.get(metric);
+        if (model === undefined || row.at <= (this.fittedTo.get(metric) ?? Infinity)) continue;
+        if (row.features.length !== FEATURE_NAMES.length || !row.features.every(Number.isFinite)) continue;
+        const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
+        if (target === null) continue;
+        const key = calibrationKey(row.service, metric);
+        const entry = own.get(key) ?? { metric, model, scores: [] };
+        entry.scores.push(conformityScore(model.base(row.features), target));
+        own.set(key, entry);
+      }
+    }
+    for (const [key, { model, scores }] of own) {
+      if (this.aci.has(key) || scores.length < OWN_SCORES_FROM) continue;
+      this.aci.set(key, new AdaptiveConformal({ alpha: model.alpha, initialScores: scores }));
+    }
   }
 
   source(metric: ModelMetric): RangeSource {
@@ -236,7 +275,7 @@ export class CalibratedRanges {
       return { ...metricRange(metric, simulated, bounded), source: 'learned' };
     }
     const ratio = isRatioMetric(metric);
-    const centre = ratio ? 0 : simulated;
+    const centre = simulatedTarget(metric, simulated);
     const cold = coldStartInterval({ low: centre, high: centre }, this.coldScores.get(metric) ?? [], {
       alpha: this.alpha,
       minHalfWidth: COLD_HALF_WIDTH[ratio ? 'ratio' : 'rate'],
@@ -257,8 +296,20 @@ export class CalibratedRanges {
     return out;
   }
 
-  /** Feeds an observed window back: adaptive conformal steps for learned metrics, cold-start scores. */
+  /**
+   * The recent record of `revision` of `service` as of `at`, from the windows remembered and
+   * observed: what a window's features need (a revision that has not served gets its service's).
+   */
+  recent(service: string, revision: string, at: number): RecentRecord {
+    return this.memory.record(service, revision, at);
+  }
+
+  /**
+   * Feeds an observed window back: adaptive conformal steps for learned metrics, cold-start
+   * scores, the recent record.
+   */
   observe(row: ModelRow): void {
+    this.memory.add(row);
     for (const metric of MODEL_METRICS) {
       const model = this.models.get(metric);
       const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
@@ -290,7 +341,7 @@ export class CalibratedRanges {
     const simulated = row.simulated[metric];
     const target = targetOf(metric, simulated, row.observed[metric]);
     if (target === null || simulated === null) return;
-    const centre = isRatioMetric(metric) ? 0 : simulated;
+    const centre = simulatedTarget(metric, simulated);
     const scores = this.coldScores.get(metric) ?? [];
     scores.push(conformityScore({ low: centre, high: centre }, target));
     if (scores.length > COLD_SCORES_KEPT) scores.shift();

@@ -4,6 +4,7 @@ import { ManualClock } from '../core/clock.js';
 import { SeededRandom } from '../core/random.js';
 import { BuiltinMetrics } from '../metrics/builtin/builtin-metrics.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
+import { FEATURE_NAMES } from './features.js';
 import { WindowIngestor } from './ingest.js';
 import { ModelPredictionSource } from './prediction-source.js';
 import { ModelService } from './service.js';
@@ -76,6 +77,11 @@ describe('the model service', () => {
       expect(first?.observed.latencyP99Ms).toBeGreaterThan(10);
       expect(first?.ranges?.['latencyP99Ms']?.source).toBe('simulation-widened');
       expect(rows[13]?.ranges?.['latencyP99Ms']?.source).toBe('simulation-conformal');
+      // Each row carries what the windows before it showed: none for the first, 13 for the 14th.
+      const recent = FEATURE_NAMES.indexOf('recentWindows');
+      expect(first?.features[recent]).toBe(0);
+      expect(rows[13]?.features[recent]).toBeCloseTo(Math.log1p(13), 12);
+      expect(rows[13]?.features[FEATURE_NAMES.indexOf('recentOwn')]).toBe(1);
       const status = await modelStatus(store);
       expect(status.current).toBeNull();
       expect(status.data.rows).toBe(14);

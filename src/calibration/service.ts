@@ -3,7 +3,7 @@ import { parseAciState } from '../model/serialize.js';
 import type { AdaptiveConformal } from '../model/aci.js';
 import { LEARNED_FROM } from '../model/cold-start.js';
 import type { Store, StoredModelRow } from '../store/store.js';
-import { MODEL_METRICS, type ModelRow } from './features.js';
+import { FEATURE_NAMES, MODEL_METRICS, type ModelRow } from './features.js';
 import type { WindowIngestor } from './ingest.js';
 import {
   CalibratedRanges,
@@ -79,9 +79,11 @@ export class ModelService {
   /** Ingests the windows that ended since the last step; starts a training when one is due. */
   async step(): Promise<ModelRow[]> {
     const now = this.options.clock.now();
-    const rows = await this.options.ingestor.rows(now);
+    const ranges = this.current;
+    const rows = await this.options.ingestor.rows(now, (service, revision, at) =>
+      ranges.recent(service, revision, at),
+    );
     if (rows.length > 0) {
-      const ranges = this.current;
       const stored: StoredModelRow[] = rows.map((row) => {
         const given = ranges.ranges(row);
         ranges.observe(row);
@@ -207,7 +209,9 @@ async function readRows(store: Store, count: number): Promise<StoredModelRow[]> 
 export async function loadRanges(store: Store): Promise<CalibratedRanges> {
   const latest = await store.latestModelVersion();
   const parsed = latest === null ? null : parseModelSet(latest.body);
-  const set = parsed?.ok === true ? parsed.value : null;
+  // A set that takes other features (an older Augur's) cannot read today's rows: the cold start
+  // goes on until the next training.
+  const set = parsed?.ok === true && takesTodaysFeatures(parsed.value) ? parsed.value : null;
   const aci: Record<string, AdaptiveConformal> = {};
   if (set !== null) {
     for (const saved of await store.calibrationStates()) {
@@ -220,4 +224,13 @@ export async function loadRanges(store: Store): Promise<CalibratedRanges> {
   const ranges = new CalibratedRanges(set, { aci });
   ranges.remember(await store.modelRows({ limit: SEED_ROWS }));
   return ranges;
+}
+
+/** Whether every model of a set takes the features rows have today, by name and order. */
+export function takesTodaysFeatures(set: ModelSet): boolean {
+  return Object.values(set.metrics).every(
+    (version) =>
+      version.featureNames.length === FEATURE_NAMES.length &&
+      version.featureNames.every((name, i) => name === FEATURE_NAMES[i]),
+  );
 }

@@ -17,6 +17,9 @@ const MODEL_METRIC: Readonly<Record<PredictedMetric, ModelMetric>> = {
 };
 
 export interface EntryContext {
+  /** The service and revision the entry's figures are of (their recent record is a feature). */
+  readonly service: string;
+  readonly revision: string;
   readonly at: number;
   /** Requests per second the subject revision gets at the entry's tier (nominal scenario). */
   readonly ratePerSec: number;
@@ -41,7 +44,7 @@ export function calibrateEntry(
 ): PredictedRangeEntry {
   const { stats } = context;
   const metric = MODEL_METRIC[entry.metric];
-  const { features, cpuCores } = featuresOf(context);
+  const { features, cpuCores } = featuresOf(context, calibration);
   const centre = metric === 'errorRate' ? stats.errorRate : simulatedValue(metric, stats, cpuCores);
   const simulated = { low: entry.low, high: entry.high };
   if (!(centre > 0) && metric !== 'errorRate') return entry;
@@ -65,7 +68,10 @@ export function calibrateEntry(
 }
 
 /** The model's features for a revision's simulated figures at a tier, and its simulated CPU cores. */
-function featuresOf(context: EntryContext): { features: number[]; cpuCores: number } {
+function featuresOf(
+  context: EntryContext,
+  calibration: CalibratedRanges,
+): { features: number[]; cpuCores: number } {
   const { stats, profile } = context;
   const simulated = simulatedWindowOf(stats, context.ratePerSec, profile.cpuMsPerRequest);
   const features = buildFeatures({
@@ -81,6 +87,7 @@ function featuresOf(context: EntryContext): { features: number[]; cpuCores: numb
     },
     simulated,
     revisionAgeHours: 0,
+    recent: calibration.recent(context.service, context.revision, context.at),
   });
   return { features, cpuCores: simulated.cpuCores };
 }
@@ -93,14 +100,13 @@ function featuresOf(context: EntryContext): { features: number[]; cpuCores: numb
  */
 export function correctMetrics(
   calibration: CalibratedRanges,
-  service: string,
   m: RevisionMetrics,
   context: EntryContext,
 ): RevisionMetrics {
-  const { features, cpuCores } = featuresOf(context);
+  const { features, cpuCores } = featuresOf(context, calibration);
   const median = (metric: ModelMetric, value: number): number => {
     if (!(value > 0)) return value;
-    const range = calibration.range(metric, value, features, service);
+    const range = calibration.range(metric, value, features, context.service);
     return range.source === 'learned' ? Math.sqrt(range.low * range.high) : value;
   };
   const cpu = median('cpuCores', cpuCores);

@@ -203,6 +203,7 @@ export class ObservedForecaster implements Forecaster {
                 profile: { p50Ms: p50, p95Ms: p95, cpuMsPerRequest: cpuMsPerRequest ?? 0 },
                 simulated: simulatedWindowOf(stats, rate, cpuMsPerRequest ?? 0),
                 revisionAgeHours: 0,
+                recent: ranges.recent(service.name, canary, to),
               });
               const calibrated = ranges.range('latencyP99Ms', p99, features, service.name);
               // The widened cold-start range promises nothing, nor does a range too wide to say:

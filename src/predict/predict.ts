@@ -162,7 +162,9 @@ export async function predictRelease(
       if (config === undefined) return m;
       const canary = canaries.get(service);
       const part = canary === undefined ? 1 : revision === canary ? share : 1 - share;
-      return correctMetrics(calibration, service, m, {
+      return correctMetrics(calibration, m, {
+        service,
+        revision,
         at: options.now ?? 0,
         ratePerSec: scenario.ratePerSec * (mix[service] ?? 1) * part,
         replicas: config.resources.replicas,
@@ -229,6 +231,8 @@ export async function predictRelease(
         const rate = nominal.ratePerSec * (mix[subject.service] ?? 1) * (changed ? share : 1);
         ranges.push(
           calibrateEntry(entry, calibration, {
+            service: subject.service,
+            revision: subject.revision,
             at: options.now ?? 0,
             ratePerSec: rate,
             replicas: service.resources.replicas,

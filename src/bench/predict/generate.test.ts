@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FEATURE_NAMES, MODEL_METRICS } from '../../calibration/features.js';
+import { FEATURE_NAMES, MODEL_METRICS, recentFeatures } from '../../calibration/features.js';
+import { RecentResiduals } from '../../calibration/recent.js';
 import { generateHistory, redrawWindow } from './generate.js';
 import { centralRange, redrawnValues, shortestRange } from './oracle.js';
 import { BENCH_WORLD, HISTORY_START, HOUR_MS } from './world.js';
@@ -27,12 +28,29 @@ describe('generateHistory', () => {
 
   it('generates the same rows as before the window noise could be redrawn', () => {
     // SHA-256 of JSON.stringify(rows) of SMALL, recorded before observeWindow was split out of
-    // windowRow (the full BENCH_WORLD history was checked byte-identical the same way).
+    // windowRow (the full BENCH_WORLD history was checked byte-identical the same way); the
+    // recent-record features came later and are left out (the next test checks them).
     const history = generateHistory(SMALL);
-    const hash = createHash('sha256').update(JSON.stringify(history.rows)).digest('hex');
+    const own = FEATURE_NAMES.indexOf('recentWindows');
+    const rows = history.rows.map((r) => ({ ...r, features: r.features.slice(0, own) }));
+    const hash = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
     expect(hash).toBe('ce004f9c5c14af2774adbf3638499628f45e63d1e755f4c42ab7d83c4084a396');
     expect(history.windows).toHaveLength(history.rows.length);
     for (const [i, window] of history.windows.entries()) expect(window.at).toBe(history.rows[i]?.at);
+  });
+
+  it("gives each row its service's recent record from the rows before it only", () => {
+    const history = generateHistory(SMALL);
+    const memory = new RecentResiduals();
+    const own = FEATURE_NAMES.indexOf('recentWindows');
+    let remembered = 0;
+    for (const row of history.rows) {
+      const record = memory.record(row.service, row.revision, row.at);
+      expect(row.features.slice(own)).toEqual(recentFeatures(record));
+      if (record.windows > 0) remembered++;
+      memory.add(row);
+    }
+    expect(remembered).toBeGreaterThan(history.rows.length / 2);
   });
 
   it('gives self-consistent, finite rows in time order', () => {

@@ -9,6 +9,7 @@
 import { SeededRandom } from '../../core/random.js';
 import { buildFeatures, simulatedValues } from '../../calibration/features.js';
 import type { ModelRow, WindowProfile } from '../../calibration/features.js';
+import { RecentResiduals } from '../../calibration/recent.js';
 import { simulateWindow } from '../../calibration/simulate-window.js';
 import type { SimModel } from '../../sim/model.js';
 import { simulate } from '../../sim/simulate.js';
@@ -384,7 +385,13 @@ export function redrawWindow(
 }
 
 /** One window of one service. */
-function windowRow(state: ServiceState, at: number, windowIndex: number, options: WorldOptions) {
+function windowRow(
+  state: ServiceState,
+  at: number,
+  windowIndex: number,
+  options: WorldOptions,
+  recent: RecentResiduals,
+) {
   const { spec, draws } = state;
   const revision = [...state.revisions].reverse().find((r) => r.start <= at) ?? state.revisions[0];
   if (revision === undefined) throw new Error(`${spec.name} has no revision`);
@@ -452,6 +459,7 @@ function windowRow(state: ServiceState, at: number, windowIndex: number, options
     profile: revision.profile,
     simulated,
     revisionAgeHours: ageHours,
+    recent: recent.record(spec.name, revision.name, at),
   });
   const row: ModelRow = {
     service: spec.name,
@@ -489,10 +497,13 @@ export function generateHistory(options: WorldOptions, onProgress?: (done: numbe
   const rows: ModelRow[] = [];
   const truth: RowTruth[] = [];
   const windows: WindowState[] = [];
+  // What production showed each service lately, as the running product remembers it.
+  const recent = new RecentResiduals();
   for (let k = 0; k < steps; k++) {
     for (const state of states) {
       const at = HISTORY_START + k * options.cadenceMs + state.index * WINDOW_MS;
-      const made = windowRow(state, at, k, options);
+      const made = windowRow(state, at, k, options, recent);
+      recent.add(made.row);
       rows.push(made.row);
       truth.push(made.truth);
       windows.push(made.window);
