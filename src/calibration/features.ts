@@ -215,6 +215,20 @@ export function targetOf(
   return Math.log(Math.max(floor, observed) / Math.max(floor, simulated));
 }
 
+const LOG_FLOOR = Math.log(ERROR_RATE_FLOOR);
+/** Rates closer to 0 are 0: what is left of rounding on the log scale, not a rate any window shows. */
+const ZERO_RATE = 1e-12;
+
+/**
+ * The error rate of a target, in [0, 1]. A target at ln(ERROR_RATE_FLOOR) — a window without
+ * errors, or a model's quantile at that point mass — maps to 0 exactly, not to a rounding error
+ * above it that a window without errors would fall short of.
+ */
+function rateOf(target: number): number {
+  const rate = ERROR_RATE_FLOOR * Math.expm1(target - LOG_FLOOR);
+  return rate < ZERO_RATE ? 0 : Math.min(1, rate);
+}
+
 /** The target a window would have if production showed exactly the simulated value. */
 export function simulatedTarget(metric: ModelMetric, simulated: number): number {
   return isRatioMetric(metric) ? 0 : Math.log(Math.max(0, simulated) + ERROR_RATE_FLOOR);
@@ -226,10 +240,7 @@ export function metricRange(
   simulated: number,
   target: { readonly low: number; readonly high: number },
 ): { readonly low: number; readonly high: number } {
-  if (!isRatioMetric(metric)) {
-    const rate = (t: number): number => Math.max(0, Math.min(1, Math.exp(t) - ERROR_RATE_FLOOR));
-    return { low: rate(target.low), high: rate(target.high) };
-  }
+  if (!isRatioMetric(metric)) return { low: rateOf(target.low), high: rateOf(target.high) };
   const floor = metric === 'cpuCores' ? MIN_CORES : MIN_MS;
   const base = Math.max(floor, simulated);
   return { low: base * Math.exp(target.low), high: base * Math.exp(target.high) };

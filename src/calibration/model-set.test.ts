@@ -4,6 +4,7 @@ import {
   ERROR_RATE_FLOOR,
   FEATURE_NAMES,
   MODEL_METRICS,
+  type ModelRow,
   NO_RECENT,
   buildFeatures,
   metricRange,
@@ -127,6 +128,31 @@ describe('model sets', () => {
     }).length;
     expect(inside / fresh.length).toBeGreaterThan(0.84);
     expect(inside / fresh.length).toBeLessThan(0.96);
+  }, 60_000);
+
+  it("holds windows without errors: a range at the log scale's floor maps back to 0 exactly", async () => {
+    // Errors are rare: most windows have none, one in ten has 1%–3%.
+    const rare = (rows: ModelRow[]): ModelRow[] =>
+      rows.map((r, i) => ({
+        ...r,
+        observed: { ...r.observed, errorRate: i % 10 === 0 ? 0.01 * (1 + (i % 3)) : 0 },
+      }));
+    const set = await trainModelSet(rare(syntheticRows(2_000, 14)), { now: 0, worker: false });
+    const fresh = rare(syntheticRows(500, 16, { start: 1_800_000_000_000 }));
+    for (const ranges of [new CalibratedRanges(set), new CalibratedRanges(null)]) {
+      ranges.remember(rare(syntheticRows(300, 15, { start: 1_750_000_000_000 })));
+      let held = 0;
+      let none = 0;
+      for (const row of fresh) {
+        const r = ranges.range('errorRate', 0, row.features, row.service);
+        if (row.observed.errorRate === 0) {
+          none++;
+          if (r.low === 0) held++;
+        }
+        ranges.observe(row);
+      }
+      expect(held).toBe(none);
+    }
   }, 60_000);
 
   it('keeps coverage through a shift with adaptive conformal inference, where the static model loses it', async () => {
