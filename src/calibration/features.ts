@@ -44,7 +44,10 @@ export const FEATURE_NAMES = [
 
 /** A metric's recent figures, in its target's scale (targetOf): 0 when none was known. */
 export interface RecentFigures {
-  /** The typical target: the median (the error rate's pooled over the windows' requests). */
+  /**
+   * The typical target: the median. For errors too: a burst of errors an hour ago would hold a
+   * rate pooled over the windows' requests up for the whole span.
+   */
   readonly level: number;
   /** The middle half's spread: upper minus lower quartile. */
   readonly spread: number;

@@ -47,10 +47,19 @@ describe('the recent record', () => {
     expect(p99.last).toBeCloseTo(Math.log(8), 12);
     // Quartiles of ln 1, ln 2, ln 4, ln 8 by interpolation: ln 2·0.75 and ln 2·2.25.
     expect(p99.spread).toBeCloseTo(Math.LN2 * 1.5, 12);
-    // Errors pooled over requests: 0+1+2+3 of 4,000.
-    expect(record.figures.errorRate.level).toBeCloseTo(targetOf('errorRate', 0, 6 / 4_000) ?? 0, 12);
+    // Errors: the median window's, as for latency (0, 1, 2 and 3 errors of 1,000).
+    const at = (rate: number): number => targetOf('errorRate', 0, rate) ?? Number.NaN;
+    expect(record.figures.errorRate.level).toBeCloseTo((at(0.001) + at(0.002)) / 2, 12);
     // CPU had no simulated value: nothing is known of its ratio.
     expect(record.figures.cpuCores).toEqual({ level: 0, spread: 0, last: 0 });
+  });
+
+  it('is not held up by a burst of errors: the level is the median window, the newest shows it', () => {
+    const memory = new RecentResiduals();
+    for (let m = 0; m < 8; m++) memory.add(row('cart', 'v1', m, 1, m === 6 ? 400 : 0));
+    const record = memory.record('cart', 'v1', T0 + 7 * MINUTE);
+    expect(record.figures.errorRate.level).toBeCloseTo(targetOf('errorRate', 0, 0) ?? Number.NaN, 12);
+    expect(record.figures.errorRate.last).toBeCloseTo(targetOf('errorRate', 0, 0.4) ?? Number.NaN, 12);
   });
 
   it("gives a new revision its service's record until it has windows of its own", () => {

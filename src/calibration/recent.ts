@@ -29,8 +29,6 @@ export type RecentLookup = (service: string, revision: string, at: number) => Re
 interface Entry {
   readonly at: number;
   readonly revision: string;
-  readonly requests: number;
-  readonly errors: number | null;
   /** Per metric (MODEL_METRICS' order), the window's target, or null. */
   readonly targets: readonly (number | null)[];
 }
@@ -47,12 +45,9 @@ export class RecentResiduals {
   private readonly services = new Map<string, Entry[]>();
 
   add(row: ModelRow): void {
-    const errorRate = row.observed.errorRate;
     const entry: Entry = {
       at: row.at,
       revision: row.revision,
-      requests: row.requests,
-      errors: errorRate === null || !Number.isFinite(errorRate) ? null : errorRate * row.requests,
       targets: MODEL_METRICS.map((m) => targetOf(m, row.simulated[m], row.observed[m])),
     };
     const entries = this.services.get(row.service) ?? [];
@@ -92,7 +87,7 @@ export class RecentResiduals {
       const last = values[values.length - 1] as number;
       values.sort((a, b) => a - b);
       figures[metric] = {
-        level: metric === 'errorRate' ? pooledErrorTarget(chosen) : quantileOf(values, 0.5),
+        level: quantileOf(values, 0.5),
         spread: quantileOf(values, 0.75) - quantileOf(values, 0.25),
         last,
       };
@@ -104,18 +99,6 @@ export class RecentResiduals {
   lookup(): RecentLookup {
     return (service, revision, at) => this.record(service, revision, at);
   }
-}
-
-/** The error rate's target of the windows' errors over their requests (0 errors without requests). */
-function pooledErrorTarget(entries: readonly Entry[]): number {
-  let requests = 0;
-  let errors = 0;
-  for (const e of entries) {
-    if (e.errors === null) continue;
-    requests += e.requests;
-    errors += e.errors;
-  }
-  return targetOf('errorRate', null, requests > 0 ? errors / requests : 0) ?? 0;
 }
 
 /** Linear interpolation between order statistics of sorted values. */
