@@ -232,11 +232,6 @@ function rateOf(target: number): number {
   return rate < ZERO_RATE ? 0 : Math.min(1, rate);
 }
 
-/** The target a window would have if production showed exactly the simulated value. */
-export function simulatedTarget(metric: ModelMetric, simulated: number): number {
-  return isRatioMetric(metric) ? 0 : Math.log(Math.max(0, simulated) + ERROR_RATE_FLOOR);
-}
-
 /** A range in the target's scale turned back into the metric's own. */
 export function metricRange(
   metric: ModelMetric,

@@ -219,6 +219,11 @@ describe('model sets', () => {
       high: 60,
       source: 'simulation-widened',
     });
+    // Error rates: ±1% around the simulated rate, on the rate itself (not stretched on a log scale).
+    const errors = cold.range('errorRate', 0.007, []);
+    expect(errors.source).toBe('simulation-widened');
+    expect(errors.low).toBe(0);
+    expect(errors.high).toBeCloseTo(0.017, 12);
     const past = syntheticRows(400, 9);
     cold.remember(past);
     expect(cold.source('latencyP99Ms')).toBe('simulation-conformal');

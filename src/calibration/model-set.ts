@@ -16,7 +16,6 @@ import {
   type RecentRecord,
   isRatioMetric,
   metricRange,
-  simulatedTarget,
   targetOf,
 } from './features.js';
 import { RecentResiduals } from './recent.js';
@@ -182,11 +181,28 @@ export interface MetricRange {
 }
 
 /** The cold start's floor on a point prediction's half-width, in the target's scale. */
-const COLD_HALF_WIDTH: Record<'ratio' | 'rate', number> = {
-  ratio: Math.LN2,
-  // ln(11): a simulated error rate of 0 reaches 10 × ERROR_RATE_FLOOR (1%).
-  rate: Math.log(11),
-};
+const COLD_HALF_WIDTH: Record<'ratio' | 'rate', number> = { ratio: Math.LN2, rate: 0.01 };
+
+/**
+ * The cold-start rule's scale: the learned target's for latency and CPU, the rate itself for
+ * errors. The simulation's error rate is a point the rule widens symmetrically, and on a log scale
+ * that stretches: a simulated 0.7% would reach 8% with no data, 20% after a few windows without
+ * errors. On the rate, ±1% with no data, then the conformal widening of past misses.
+ */
+function coldTarget(metric: ModelMetric, simulated: number | null, observed: number | null): number | null {
+  if (isRatioMetric(metric)) return targetOf(metric, simulated, observed);
+  return observed === null || !Number.isFinite(observed) || observed < 0 ? null : observed;
+}
+
+function coldRange(
+  metric: ModelMetric,
+  simulated: number,
+  interval: { readonly low: number; readonly high: number },
+): { readonly low: number; readonly high: number } {
+  if (isRatioMetric(metric)) return metricRange(metric, simulated, interval);
+  const clip = (rate: number): number => Math.max(0, Math.min(1, rate));
+  return { low: clip(interval.low), high: clip(interval.high) };
+}
 /** A service's adaptive calibration starts from its own held-out scores once it has this many. */
 const OWN_SCORES_FROM = 50;
 /** Past scores kept per metric for the cold start's conformal rule. */
@@ -275,12 +291,12 @@ export class CalibratedRanges {
       return { ...metricRange(metric, simulated, bounded), source: 'learned' };
     }
     const ratio = isRatioMetric(metric);
-    const centre = simulatedTarget(metric, simulated);
+    const centre = ratio ? 0 : simulated;
     const cold = coldStartInterval({ low: centre, high: centre }, this.coldScores.get(metric) ?? [], {
       alpha: this.alpha,
       minHalfWidth: COLD_HALF_WIDTH[ratio ? 'ratio' : 'rate'],
     });
-    return { ...metricRange(metric, simulated, cold.interval), source: cold.source };
+    return { ...coldRange(metric, simulated, cold.interval), source: cold.source };
   }
 
   /** Every metric's range for a row's simulated values (those that have one). */
@@ -339,9 +355,9 @@ export class CalibratedRanges {
 
   private addColdScore(metric: ModelMetric, row: Pick<ModelRow, 'simulated' | 'observed'>): void {
     const simulated = row.simulated[metric];
-    const target = targetOf(metric, simulated, row.observed[metric]);
+    const target = coldTarget(metric, simulated, row.observed[metric]);
     if (target === null || simulated === null) return;
-    const centre = simulatedTarget(metric, simulated);
+    const centre = isRatioMetric(metric) ? 0 : simulated;
     const scores = this.coldScores.get(metric) ?? [];
     scores.push(conformityScore({ low: centre, high: centre }, target));
     if (scores.length > COLD_SCORES_KEPT) scores.shift();
