@@ -248,7 +248,7 @@ export class CalibratedRanges {
    */
   remember(rows: readonly ModelRow[]): void {
     this.memory.addAll([...rows].sort((a, b) => a.at - b.at));
-    const own = new Map<string, { metric: ModelMetric; model: CqrModel; scores: number[] }>();
+    const own = new Map<string, { model: CqrModel; scores: number[] }>();
     for (const row of rows) {
       for (const metric of MODEL_METRICS) {
         this.addColdScore(metric, row);
@@ -258,7 +258,7 @@ export class CalibratedRanges {
         const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
         if (target === null) continue;
         const key = calibrationKey(row.service, metric);
-        const entry = own.get(key) ?? { metric, model, scores: [] };
+        const entry = own.get(key) ?? { model, scores: [] };
         entry.scores.push(conformityScore(model.base(row.features), target));
         own.set(key, entry);
       }

@@ -1,7 +1,7 @@
 /**
- * What production showed a service lately, as features of its next window: the simulator's recent
- * errors for that service (the median log ratio of observed over simulated, per latency quantile
- * and CPU) and its recent error rate. A service's own traits that no profile measures — its cache
+ * What production showed a service lately, as features of its next window: per metric, the level,
+ * spread and newest of its recent targets (the log ratio of observed over simulated for latency
+ * and CPU, the log error rate for errors). A service's own traits that no profile measures — its cache
  * behaviour under real traffic, its garbage collector, a noisy neighbour, a slowly growing
  * dataset — show in these before the model is retrained, and a new revision starts from its
  * service's record until it has one of its own.
@@ -23,7 +23,7 @@ export const RECENT_ROWS = 60;
 /** A revision's own record replaces its service's once it has this many recent windows. */
 export const RECENT_OWN_FROM = 3;
 
-/** Where a record is looked up: a running model's memory of its rows. */
+/** Where a record is looked up: a running model's memory of its rows (CalibratedRanges.recent). */
 export type RecentLookup = (service: string, revision: string, at: number) => RecentRecord;
 
 interface Entry {
@@ -81,7 +81,7 @@ export class RecentResiduals {
         if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
       }
       if (values.length === 0) {
-        figures[metric] = { level: 0, spread: 0, last: 0 };
+        figures[metric] = NO_RECENT.figures[metric];
         return;
       }
       const last = values[values.length - 1] as number;
@@ -93,11 +93,6 @@ export class RecentResiduals {
       };
     });
     return { windows: chosen.length, own: own.length >= RECENT_OWN_FROM, figures };
-  }
-
-  /** This memory as a lookup. */
-  lookup(): RecentLookup {
-    return (service, revision, at) => this.record(service, revision, at);
   }
 }
 
