@@ -164,18 +164,17 @@ describe('profileRelease on the shop', () => {
     // payments writes examples/shop/data/orders.db by default, a path no variable names once the
     // application's `data` declaration is taken away: the sandbox cannot give it a copy, sees the
     // file open for writing, and stops. The guard cannot undo what a process writes as it starts,
-    // so on a fresh checkout the file is first made as any run of the shop leaves it (WAL, the
-    // orders table: payments then opens it without writing) and "unchanged" stays checkable.
-    if (!existsSync(ORDERS_DB)) {
-      mkdirSync(dirname(ORDERS_DB), { recursive: true });
-      const db = new Database(ORDERS_DB);
-      db.pragma('journal_mode = WAL');
-      db.exec(`CREATE TABLE IF NOT EXISTS orders (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL UNIQUE, user_key TEXT,
-        amount_cents INTEGER NOT NULL, version TEXT NOT NULL, created_at INTEGER NOT NULL,
-        checksum TEXT NOT NULL)`);
-      db.close();
-    }
+    // so the file is first made as any run of the shop leaves it (WAL, the orders table) and
+    // closed cleanly, which also folds in a write-ahead log an earlier run left behind: payments
+    // then opens it without writing, and "unchanged" stays checkable.
+    mkdirSync(dirname(ORDERS_DB), { recursive: true });
+    const db = new Database(ORDERS_DB);
+    db.pragma('journal_mode = WAL');
+    db.exec(`CREATE TABLE IF NOT EXISTS orders (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL UNIQUE, user_key TEXT,
+      amount_cents INTEGER NOT NULL, version TEXT NOT NULL, created_at INTEGER NOT NULL,
+      checksum TEXT NOT NULL)`);
+    db.close();
     const orders = fingerprint(ORDERS_DB);
     const payments = config.application.services['payments'];
     if (payments === undefined) throw new Error('no payments');
