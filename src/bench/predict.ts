@@ -341,7 +341,10 @@ const json = {
     slices: sliceTable,
     shift: shiftDetail,
     aciAlphaAfterHeldOut: Object.fromEntries(
-      Object.entries(aciAfterHeldOut).map(([m, s]) => [m, round(s.alphaT)]),
+      Object.entries(aciAfterHeldOut).map(([m, s]) => [
+        m,
+        { below: round(s.below.alphaT), above: round(s.above.alphaT) },
+      ]),
     ),
     world: {
       seed: world.seed,

@@ -238,7 +238,12 @@ export function metricRange(
   simulated: number,
   target: { readonly low: number; readonly high: number },
 ): { readonly low: number; readonly high: number } {
-  if (!isRatioMetric(metric)) return { low: rateOf(target.low), high: rateOf(target.high) };
+  if (!isRatioMetric(metric)) {
+    // Below the floor the log scale hardly tells rates apart, and a window shows no errors at all
+    // long before it shows a rate that low: a range reaching under the floor starts at 0.
+    const low = rateOf(target.low);
+    return { low: low < ERROR_RATE_FLOOR ? 0 : low, high: rateOf(target.high) };
+  }
   const floor = metric === 'cpuCores' ? MIN_CORES : MIN_MS;
   const base = Math.max(floor, simulated);
   return { low: base * Math.exp(target.low), high: base * Math.exp(target.high) };

@@ -47,6 +47,12 @@ describe('features and targets', () => {
     });
     expect(rates.low).toBeCloseTo(0.01, 12);
     expect(rates.high).toBeCloseTo(0.05, 12);
+    // A low under the floor's rate (0.03%) starts at 0; one above it stays where it is.
+    const from = (rate: number) =>
+      metricRange('errorRate', 0, { low: targetOf('errorRate', 0, rate) ?? Number.NaN, high: 0 }).low;
+    expect(from(1e-4)).toBe(0);
+    expect(from(2.9e-4)).toBe(0);
+    expect(from(5e-4)).toBeCloseTo(5e-4, 12);
     const features = buildFeatures({
       at: 0,
       ratePerSec: 10,
@@ -101,6 +107,23 @@ describe('model sets', () => {
       0.35 * (truthNarrow.high - truthNarrow.low),
     );
     expect(ranges.source('latencyP99Ms')).toBe('learned');
+    // Its centre: the median model's correction, inside the range and near the true median
+    // 30·e^(0.3u − 0.1) (within 5%).
+    for (const u of [0.25, 0.75]) {
+      const features = FEATURE_NAMES.map((_, j) => (j === U ? u : 0.5));
+      const centre = ranges.centre('latencyP99Ms', 30, features) ?? Number.NaN;
+      const range = ranges.range('latencyP99Ms', 30, features);
+      expect(centre).toBeGreaterThan(range.low);
+      expect(centre).toBeLessThan(range.high);
+      expect(Math.abs(centre / (30 * Math.exp(0.3 * u - 0.1)) - 1)).toBeLessThan(0.05);
+    }
+    expect(
+      new CalibratedRanges(null).centre(
+        'latencyP99Ms',
+        30,
+        FEATURE_NAMES.map(() => 0.5),
+      ),
+    ).toBeNull();
   }, 60_000);
 
   it("starts each service's adaptive calibration from its own windows held out from fitting", async () => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { fnv1a } from '../core/hash.js';
 import { type Result, err, ok } from '../core/result.js';
-import { AdaptiveConformal } from '../model/aci.js';
+import { type SidedAciState, SidedConformal } from '../model/aci.js';
 import { LEARNED_FROM, type RangeSource, coldStartInterval } from '../model/cold-start.js';
 import type { CqrModel } from '../model/cqr.js';
-import { conformityScore, minimumCalibrationRows, widen } from '../model/cqr.js';
+import { conformityScore, minimumCalibrationRows, sidedScores } from '../model/cqr.js';
 import type { GbdtOptions } from '../model/gbdt.js';
 import { type ModelVersion, loadModel, parseModelVersion } from '../model/serialize.js';
 import { type TrainingRow, trainInWorker, trainModel } from '../model/train.js';
@@ -220,7 +220,7 @@ export class CalibratedRanges {
   private readonly models = new Map<ModelMetric, CqrModel>();
   /** Per metric, the time of the last row its model was fitted to: later rows are out of sample. */
   private readonly fittedTo = new Map<ModelMetric, number>();
-  private readonly aci = new Map<string, AdaptiveConformal>();
+  private readonly aci = new Map<string, SidedConformal>();
   private readonly coldScores = new Map<ModelMetric, number[]>();
   /** What production showed each service lately (the recent-record features). */
   private readonly memory = new RecentResiduals();
@@ -228,7 +228,7 @@ export class CalibratedRanges {
 
   constructor(
     set: ModelSet | null,
-    options: { readonly alpha?: number; readonly aci?: Readonly<Record<string, AdaptiveConformal>> } = {},
+    options: { readonly alpha?: number; readonly aci?: Readonly<Record<string, SidedConformal>> } = {},
   ) {
     this.set = set;
     this.alpha = options.alpha ?? 0.1;
@@ -248,7 +248,7 @@ export class CalibratedRanges {
    */
   remember(rows: readonly ModelRow[]): void {
     this.memory.addAll([...rows].sort((a, b) => a.at - b.at));
-    const own = new Map<string, { model: CqrModel; scores: number[] }>();
+    const own = new Map<string, { model: CqrModel; below: number[]; above: number[] }>();
     for (const row of rows) {
       for (const metric of MODEL_METRICS) {
         this.addColdScore(metric, row);
@@ -258,14 +258,16 @@ export class CalibratedRanges {
         const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
         if (target === null) continue;
         const key = calibrationKey(row.service, metric);
-        const entry = own.get(key) ?? { model, scores: [] };
-        entry.scores.push(conformityScore(model.base(row.features), target));
+        const entry = own.get(key) ?? { model, below: [], above: [] };
+        const scores = sidedScores(model.frame(row.features), target);
+        entry.below.push(scores.below);
+        entry.above.push(scores.above);
         own.set(key, entry);
       }
     }
-    for (const [key, { model, scores }] of own) {
-      if (this.aci.has(key) || scores.length < OWN_SCORES_FROM) continue;
-      this.aci.set(key, new AdaptiveConformal({ alpha: model.alpha, initialScores: scores }));
+    for (const [key, { model, below, above }] of own) {
+      if (this.aci.has(key) || below.length < OWN_SCORES_FROM) continue;
+      this.aci.set(key, SidedConformal.create({ alpha: model.alpha, initialScores: { below, above } }));
     }
   }
 
@@ -280,14 +282,12 @@ export class CalibratedRanges {
   range(metric: ModelMetric, simulated: number, features: readonly number[], service = ''): MetricRange {
     const model = this.models.get(metric);
     if (model !== undefined) {
-      const base = model.base(features);
+      const frame = model.frame(features);
       const aci = this.aciOf(service, metric, model);
-      const target = aci.interval(base);
+      const target = aci.interval(frame);
       // Too few scores for ACI's current level gives an unbounded range: the widest seen instead.
       const bounded =
-        Number.isFinite(target.low) && Number.isFinite(target.high)
-          ? target
-          : widen(base, aci.largestScore());
+        Number.isFinite(target.low) && Number.isFinite(target.high) ? target : aci.widest(frame);
       return { ...metricRange(metric, simulated, bounded), source: 'learned' };
     }
     const ratio = isRatioMetric(metric);
@@ -297,6 +297,18 @@ export class CalibratedRanges {
       minHalfWidth: COLD_HALF_WIDTH[ratio ? 'ratio' : 'rate'],
     });
     return { ...coldRange(metric, simulated, cold.interval), source: cold.source };
+  }
+
+  /**
+   * What the learned model expects production to show for a window: its median model's
+   * prediction in the metric's own scale (the middle of the range `range` gives). Null when the
+   * metric has no learned model: the cold start corrects nothing.
+   */
+  centre(metric: ModelMetric, simulated: number, features: readonly number[]): number | null {
+    const model = this.models.get(metric);
+    if (model === undefined) return null;
+    const { centre } = model.frame(features);
+    return metricRange(metric, simulated, { low: centre, high: centre }).high;
   }
 
   /** Every metric's range for a row's simulated values (those that have one). */
@@ -331,23 +343,23 @@ export class CalibratedRanges {
       const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
       if (target === null) continue;
       if (model !== undefined)
-        this.aciOf(row.service, metric, model).update(model.base(row.features), target);
+        this.aciOf(row.service, metric, model).update(model.frame(row.features), target);
       this.addColdScore(metric, row);
     }
   }
 
   /** Adaptive calibration states by `service/metric`, to save. */
-  aciStates(): Record<string, ReturnType<AdaptiveConformal['toJSON']>> {
-    const out: Record<string, ReturnType<AdaptiveConformal['toJSON']>> = {};
+  aciStates(): Record<string, SidedAciState> {
+    const out: Record<string, SidedAciState> = {};
     for (const [key, aci] of this.aci) out[key] = aci.toJSON();
     return out;
   }
 
-  private aciOf(service: string, metric: ModelMetric, model: CqrModel): AdaptiveConformal {
+  private aciOf(service: string, metric: ModelMetric, model: CqrModel): SidedConformal {
     const key = calibrationKey(service, metric);
     let aci = this.aci.get(key);
     if (aci === undefined) {
-      aci = new AdaptiveConformal({ alpha: model.alpha, initialScores: model.scores });
+      aci = SidedConformal.create({ alpha: model.alpha, initialScores: model.scores });
       this.aci.set(key, aci);
     }
     return aci;

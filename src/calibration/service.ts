@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { parseAciState } from '../model/serialize.js';
-import type { AdaptiveConformal } from '../model/aci.js';
+import type { SidedConformal } from '../model/aci.js';
 import { LEARNED_FROM } from '../model/cold-start.js';
 import type { Store, StoredModelRow } from '../store/store.js';
 import { FEATURE_NAMES, MODEL_METRICS, type ModelRow } from './features.js';
@@ -212,7 +212,7 @@ export async function loadRanges(store: Store): Promise<CalibratedRanges> {
   // A set that takes other features (an older Augur's) cannot read today's rows: the cold start
   // goes on until the next training.
   const set = parsed?.ok === true && takesTodaysFeatures(parsed.value) ? parsed.value : null;
-  const aci: Record<string, AdaptiveConformal> = {};
+  const aci: Record<string, SidedConformal> = {};
   if (set !== null) {
     for (const saved of await store.calibrationStates()) {
       const metric = saved.metric.slice(saved.metric.lastIndexOf('/') + 1);

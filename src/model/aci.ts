@@ -1,4 +1,4 @@
-import { type Interval, conformityScore, widen } from './cqr.js';
+import { type Frame, type Interval, conformityScore, frameRange, sidedScores, widen } from './cqr.js';
 import { ceilTolerant } from './matrix.js';
 
 export interface AciOptions {
@@ -136,6 +136,21 @@ export class AdaptiveConformal {
     const interval = this.interval(base);
     const covered = y >= interval.low && y <= interval.high;
     const score = conformityScore(base, y);
+    this.step(score, covered);
+    return { covered, score, interval, alphaT: this.alphaNow };
+  }
+
+  /**
+   * Records a score computed elsewhere (one side of a two-sided range, say): covered when it is
+   * within the current widening. Updates αₜ and adds the score to the window.
+   */
+  record(score: number): { readonly covered: boolean; readonly alphaT: number } {
+    const covered = score <= this.scoreQuantile();
+    this.step(score, covered);
+    return { covered, alphaT: this.alphaNow };
+  }
+
+  private step(score: number, covered: boolean): void {
     // For αₜ ≥ 1 the set of Gibbs & Candès is empty, so it counts as a miss here too: αₜ then
     // moves exactly as theirs does, and their bound holds for our (larger) intervals.
     const miss = !covered || this.alphaNow >= 1;
@@ -143,7 +158,6 @@ export class AdaptiveConformal {
     this.stepCount += 1;
     if (!covered) this.missCount += 1;
     this.remember(score);
-    return { covered, score, interval, alphaT: this.alphaNow };
   }
 
   toJSON(): AciState {
@@ -167,6 +181,75 @@ export class AdaptiveConformal {
       const oldest = this.recent.shift() as number;
       this.sorted.splice(upperBound(this.sorted, oldest) - 1, 1);
     }
+  }
+}
+
+/** Both sides' adaptive states, as plain JSON. */
+export interface SidedAciState {
+  readonly kind: 'aci-sided';
+  readonly below: AciState;
+  readonly above: AciState;
+}
+
+export interface SidedAciOptions extends Omit<AciOptions, 'initialScores'> {
+  /** Scores to start each side from (e.g. a CQR model's calibration scores). */
+  readonly initialScores?: { readonly below: readonly number[]; readonly above: readonly number[] };
+}
+
+/**
+ * Adaptive conformal inference on each side of a frame (CqrModel): the scores below and above the
+ * centre each run their own αₜ at α/2, so a drift that lifts a metric widens the range above it
+ * without widening it below. Each side's long-run miss rate approaches α/2 (the bound above holds
+ * per side), so the range's approaches at most α.
+ */
+export class SidedConformal {
+  readonly below: AdaptiveConformal;
+  readonly above: AdaptiveConformal;
+
+  private constructor(below: AdaptiveConformal, above: AdaptiveConformal) {
+    this.below = below;
+    this.above = above;
+  }
+
+  static create(options: SidedAciOptions = {}): SidedConformal {
+    const { initialScores, ...rest } = options;
+    const half = { ...rest, alpha: (options.alpha ?? 0.1) / 2 };
+    return new SidedConformal(
+      new AdaptiveConformal({ ...half, initialScores: initialScores?.below ?? [] }),
+      new AdaptiveConformal({ ...half, initialScores: initialScores?.above ?? [] }),
+    );
+  }
+
+  /** Restores a state written by toJSON (checked per side). */
+  static fromJSON(state: SidedAciState): SidedConformal {
+    if (state.kind !== 'aci-sided') throw new RangeError(`invalid aci state: kind ${String(state.kind)}`);
+    return new SidedConformal(
+      AdaptiveConformal.fromJSON(state.below),
+      AdaptiveConformal.fromJSON(state.above),
+    );
+  }
+
+  /** The range for the next observation in `frame` (unbounded on a side with too few scores). */
+  interval(frame: Frame): Interval {
+    return frameRange(frame, this.below.scoreQuantile(), this.above.scoreQuantile());
+  }
+
+  /** The range widened by the largest scores seen on each side: the widest the window allows. */
+  widest(frame: Frame): Interval {
+    return frameRange(frame, Math.max(0, this.below.largestScore()), Math.max(0, this.above.largestScore()));
+  }
+
+  /** Records the outcome y of an observation in `frame`; covered when inside `interval(frame)`. */
+  update(frame: Frame, y: number): { readonly covered: boolean } {
+    if (!Number.isFinite(y)) throw new RangeError(`observation must be finite (got ${y})`);
+    const scores = sidedScores(frame, y);
+    const below = this.below.record(scores.below);
+    const above = this.above.record(scores.above);
+    return { covered: below.covered && above.covered };
+  }
+
+  toJSON(): SidedAciState {
+    return { kind: 'aci-sided', below: this.below.toJSON(), above: this.above.toJSON() };
   }
 }
 

@@ -27,19 +27,27 @@ export interface CqrOptions {
   readonly alpha?: number;
   /** Share of rows held out to calibrate (never used to fit the trees); default 0.3. */
   readonly calibrationFraction?: number;
-  /** Options of both quantile models (their quantiles are α/2 and 1 − α/2). */
+  /** Options of the three quantile models (their quantiles are α/2, ½ and 1 − α/2). */
   readonly gbdt?: Omit<GbdtOptions, 'quantile' | 'seed'>;
-  /** Seed of the split and of both models' subsampling; default 1. */
+  /** Seed of the split and of the models' subsampling; default 1. */
   readonly seed?: number;
 }
 
 export interface CqrCalibration {
   /** Calibration rows. */
   readonly n: number;
-  /** The widening Q: the ⌈(n+1)(1−α)⌉-th smallest conformity score (negative narrows). */
-  readonly scoreQuantile: number;
+  /** The widening below the centre, in scales: the ⌈(n+1)(1−α/2)⌉-th smallest score below. */
+  readonly below: number;
+  /** The same above the centre. */
+  readonly above: number;
   /** Share of calibration rows the final intervals hold (≥ 1 − α by construction). */
   readonly coverageOnCalibration: number;
+}
+
+/** Both sides' conformity scores of a set of rows, in row order. */
+export interface SidedScoreLists {
+  readonly below: readonly number[];
+  readonly above: readonly number[];
 }
 
 export interface CqrJson {
@@ -47,25 +55,51 @@ export interface CqrJson {
   readonly alpha: number;
   readonly lower: GbdtJson;
   readonly upper: GbdtJson;
+  /** The median model: the centre of every range. */
+  readonly centre: GbdtJson;
+  /** β, added to every row's spread to make its scale: the calibration rows' median spread. */
+  readonly spreadFloor: number;
   readonly calibration: CqrCalibration;
-  /** Conformity scores of the calibration rows, in row order (they seed adaptive conformal). */
-  readonly scores: readonly number[];
+  /** Conformity scores of the calibration rows (they seed adaptive conformal). */
+  readonly scores: SidedScoreLists;
 }
 
 /**
- * Conformalised quantile regression (Romano, Patterson & Candès 2019). Two quantile models give
- * a base interval [q_lo(x), q_hi(x)]; on rows they never saw, the conformity score
- * E = max(q_lo(x) − y, y − q_hi(x)) says how far outside the base interval y fell (negative when
- * inside). Widening every base interval by the ⌈(n+1)(1−α)⌉-th smallest of n scores makes
- * P(y ∈ interval) ≥ 1 − α for a new row exchangeable with the calibration rows, whatever the
- * models' quality; good models make the intervals narrow and adaptive.
+ * Where a row's range is drawn: the centre (the median model's prediction) and the scale its
+ * scores are measured in (the quantile models' spread q_hi − q_lo plus the floor β).
+ */
+export interface Frame {
+  readonly centre: number;
+  readonly scale: number;
+}
+
+/** How far y lies below and above a frame's centre, in its scale (at most one is positive). */
+export interface SidedScores {
+  readonly below: number;
+  readonly above: number;
+}
+
+/**
+ * Conformalised quantile regression (Romano, Patterson & Candès 2019) with a centre and
+ * normalised two-sided scores. Three quantile models — α/2, ½ and 1 − α/2 — give each row a
+ * frame: the median model's prediction c(x) as the centre and s(x) = q_hi(x) − q_lo(x) + β as the
+ * scale, β being the median spread on the calibration rows (the normalised nonconformity of
+ * Papadopoulos et al. 2008: the spread says how hard a row is, β keeps an over-confident spread
+ * from shrinking its range to nothing). On rows they never saw, the scores
+ * (c(x) − y)/s(x) below and (y − c(x))/s(x) above are each calibrated at α/2: the ⌈(n+1)(1−α/2)⌉-th
+ * smallest of n is that side's widening, and the range c − Q_below·s … c + Q_above·s misses a new
+ * row exchangeable with the calibration rows with probability ≤ α/2 on each side, so ≤ α in all,
+ * whatever the models' quality. Sides apart, a skewed metric (a log error rate, a p99) gets a
+ * skewed range; the median centre is steadier than the midpoint of two tail models.
  */
 export class CqrModel {
   readonly alpha: number;
   readonly lower: QuantileGbdt;
   readonly upper: QuantileGbdt;
+  readonly centre: QuantileGbdt;
+  readonly spreadFloor: number;
   readonly calibration: CqrCalibration;
-  readonly scores: readonly number[];
+  readonly scores: SidedScoreLists;
 
   constructor(json: CqrJson) {
     if (json.kind !== 'cqr') throw new RangeError(`invalid cqr model: kind ${String(json.kind)}`);
@@ -73,33 +107,54 @@ export class CqrModel {
     this.alpha = json.alpha;
     this.lower = new QuantileGbdt(json.lower);
     this.upper = new QuantileGbdt(json.upper);
-    if (this.lower.featureCount !== this.upper.featureCount)
+    this.centre = new QuantileGbdt(json.centre);
+    if (
+      this.lower.featureCount !== this.upper.featureCount ||
+      this.centre.featureCount !== this.lower.featureCount
+    )
       throw new RangeError('invalid cqr model: the quantile models take different features');
-    if (!Number.isFinite(json.calibration.scoreQuantile))
-      throw new RangeError('invalid cqr model: scoreQuantile is not finite');
+    if (!(json.spreadFloor > 0 && Number.isFinite(json.spreadFloor)))
+      throw new RangeError(`invalid cqr model: spreadFloor ${json.spreadFloor}`);
+    this.spreadFloor = json.spreadFloor;
+    if (!Number.isFinite(json.calibration.below) || !Number.isFinite(json.calibration.above))
+      throw new RangeError('invalid cqr model: a calibration quantile is not finite');
+    if (json.scores.below.length !== json.scores.above.length)
+      throw new RangeError('invalid cqr model: the two sides have different numbers of scores');
     this.calibration = { ...json.calibration };
-    this.scores = [...json.scores];
+    this.scores = { below: [...json.scores.below], above: [...json.scores.above] };
   }
 
   get featureCount(): number {
     return this.lower.featureCount;
   }
 
-  /** The uncalibrated interval of the two quantile models, ordered if they cross. */
+  /** The uncalibrated interval of the two tail models, ordered if they cross. */
   base(x: ArrayLike<number>): Interval {
     return ordered(this.lower.predict(x), this.upper.predict(x));
   }
 
-  /** The calibrated interval: the base interval widened by the score quantile on both sides. */
+  /** The row's centre and scale. */
+  frame(x: ArrayLike<number>): Frame {
+    return frameOf(this.centre.predict(x), this.lower.predict(x), this.upper.predict(x), this.spreadFloor);
+  }
+
+  /** The calibrated interval: the frame widened by the calibration quantiles of each side. */
   interval(x: ArrayLike<number>): Interval {
-    return widen(this.base(x), this.calibration.scoreQuantile);
+    return frameRange(this.frame(x), this.calibration.below, this.calibration.above);
   }
 
   /** Calibrated intervals for every row of a matrix. */
   intervals(input: MatrixInput): Interval[] {
     const lo = this.lower.predictMany(input);
     const hi = this.upper.predictMany(input);
-    return Array.from(lo, (l, i) => widen(ordered(l, hi[i] as number), this.calibration.scoreQuantile));
+    const mid = this.centre.predictMany(input);
+    return Array.from(mid, (c, i) =>
+      frameRange(
+        frameOf(c, lo[i] as number, hi[i] as number, this.spreadFloor),
+        this.calibration.below,
+        this.calibration.above,
+      ),
+    );
   }
 
   toJSON(): CqrJson {
@@ -108,10 +163,34 @@ export class CqrModel {
       alpha: this.alpha,
       lower: this.lower.toJSON(),
       upper: this.upper.toJSON(),
+      centre: this.centre.toJSON(),
+      spreadFloor: this.spreadFloor,
       calibration: { ...this.calibration },
-      scores: [...this.scores],
+      scores: { below: [...this.scores.below], above: [...this.scores.above] },
     };
   }
+}
+
+function frameOf(centre: number, low: number, high: number, floor: number): Frame {
+  return { centre, scale: Math.abs(high - low) + floor };
+}
+
+/** How far y lies below and above the frame's centre, in its scale. */
+export function sidedScores(frame: Frame, y: number): SidedScores {
+  return { below: (frame.centre - y) / frame.scale, above: (y - frame.centre) / frame.scale };
+}
+
+/**
+ * The range from `below` scales under the centre to `above` scales over it (±∞ for an infinite
+ * widening). A negative widening would cut the centre itself out of its range, so a side is never
+ * drawn closer than the centre: that only adds points, and a metric whose median window sits at
+ * its floor (no errors) keeps the floor in range.
+ */
+export function frameRange(frame: Frame, below: number, above: number): Interval {
+  return {
+    low: frame.centre - Math.max(0, below) * frame.scale,
+    high: frame.centre + Math.max(0, above) * frame.scale,
+  };
 }
 
 /** How far y falls outside a base interval: positive outside, negative inside. */
@@ -147,8 +226,44 @@ export function minimumCalibrationRows(alpha: number): number {
   return Math.max(1, ceilTolerant(1 / alpha - 1));
 }
 
+/** The least scale floor β: a spread of 0 everywhere (a constant target) still gives a scale. */
+const MIN_SPREAD_FLOOR = 1e-9;
+/** Floors tried, in medians of the calibration rows' spreads. */
+const FLOOR_GRID = [0, 0.25, 0.5, 1, 2, 4] as const;
+
+interface Calibrated {
+  readonly spreadFloor: number;
+  readonly below: number[];
+  readonly above: number[];
+  readonly qBelow: number;
+  readonly qAbove: number;
+  readonly covered: number;
+  readonly meanWidth: number;
+}
+
+/** Scores and quantiles of the calibration rows with the floor β, and the mean range width. */
+function calibrate(
+  mid: Float64Array,
+  lo: Float64Array,
+  hi: Float64Array,
+  ys: Float64Array,
+  spreadFloor: number,
+  alpha: number,
+): Calibrated {
+  const frames = Array.from(mid, (c, i) => frameOf(c, lo[i] as number, hi[i] as number, spreadFloor));
+  const sided = frames.map((f, i) => sidedScores(f, ys[i] as number));
+  const below = sided.map((s) => s.below);
+  const above = sided.map((s) => s.above);
+  const qBelow = conformalQuantile(Float64Array.from(below).sort(), alpha / 2);
+  const qAbove = conformalQuantile(Float64Array.from(above).sort(), alpha / 2);
+  const covered = sided.filter((s) => s.below <= qBelow && s.above <= qAbove).length;
+  const meanWidth =
+    frames.reduce((sum, f) => sum + (Math.max(0, qBelow) + Math.max(0, qAbove)) * f.scale, 0) / frames.length;
+  return { spreadFloor, below, above, qBelow, qAbove, covered, meanWidth };
+}
+
 /**
- * Splits the rows at random (seeded) into training and calibration, fits the α/2 and 1 − α/2
+ * Splits the rows at random (seeded) into training and calibration, fits the α/2, ½ and 1 − α/2
  * quantile models on the training rows and calibrates them on the rest.
  */
 export function fitCqr(data: CqrData, options: CqrOptions = {}): CqrModel {
@@ -167,7 +282,7 @@ export function fitCqrMatrix(m: FeatureMatrix, y: Float64Array, options: CqrOpti
     throw new RangeError(`calibrationFraction must be in (0, 1) (got ${fraction})`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be a whole number (got ${seed})`);
   const nCal = Math.round(m.rows * fraction);
-  const needed = minimumCalibrationRows(alpha);
+  const needed = minimumCalibrationRows(alpha / 2);
   if (nCal < needed || m.rows - nCal < 1)
     throw new RangeError(
       `${m.rows} rows give ${nCal} calibration rows; α = ${alpha} needs at least ${needed} and some training rows`,
@@ -176,31 +291,33 @@ export function fitCqrMatrix(m: FeatureMatrix, y: Float64Array, options: CqrOpti
   const trainX = selectRows(m, training);
   const trainY = selectEntries(y, training);
   const gbdt = options.gbdt ?? {};
-  const lower = fitMatrix(
-    trainX,
-    trainY,
-    resolveGbdtOptions({ ...gbdt, quantile: alpha / 2, seed: seed + 1 }),
-  );
-  const upper = fitMatrix(
-    trainX,
-    trainY,
-    resolveGbdtOptions({ ...gbdt, quantile: 1 - alpha / 2, seed: seed + 2 }),
-  );
+  const fit = (quantile: number, offset: number) =>
+    fitMatrix(trainX, trainY, resolveGbdtOptions({ ...gbdt, quantile, seed: seed + offset }));
+  const lower = fit(alpha / 2, 1);
+  const upper = fit(1 - alpha / 2, 2);
+  const centre = fit(0.5, 3);
   const calX = selectRows(m, calibration);
   const lo = lower.predictMany(calX.values);
   const hi = upper.predictMany(calX.values);
-  const scores = Array.from(lo, (l, i) =>
-    conformityScore(ordered(l, hi[i] as number), y[calibration[i] as number] as number),
-  );
-  const q = conformalQuantile(Float64Array.from(scores).sort(), alpha);
-  const covered = scores.filter((s) => s <= q).length;
+  const mid = centre.predictMany(calX.values);
+  const spreads = Float64Array.from(lo, (l, i) => Math.abs((hi[i] as number) - l)).sort();
+  const median = spreads[Math.floor(spreads.length / 2)] ?? 0;
+  const ys = Float64Array.from(calibration, (r) => y[r] as number);
+  let best: Calibrated | null = null;
+  for (const k of FLOOR_GRID) {
+    const candidate = calibrate(mid, lo, hi, ys, Math.max(MIN_SPREAD_FLOOR, k * median), alpha);
+    if (best === null || candidate.meanWidth < best.meanWidth) best = candidate;
+  }
+  const { spreadFloor, below, above, qBelow, qAbove, covered } = best as Calibrated;
   return new CqrModel({
     kind: 'cqr',
     alpha,
     lower: lower.toJSON(),
     upper: upper.toJSON(),
-    calibration: { n: nCal, scoreQuantile: q, coverageOnCalibration: covered / nCal },
-    scores,
+    centre: centre.toJSON(),
+    spreadFloor,
+    calibration: { n: nCal, below: qBelow, above: qAbove, coverageOnCalibration: covered / nCal },
+    scores: { below, above },
   });
 }
 

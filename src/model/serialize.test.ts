@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveConformal } from './aci.js';
+import { SidedConformal } from './aci.js';
 import { fitCqr } from './cqr.js';
 import {
   type ModelVersion,
@@ -39,7 +39,7 @@ describe('model versions', () => {
   });
 
   it('carries the metadata: id from the content, span, rows, features, validation, settings', () => {
-    expect(version.format).toBe('augur-model/1');
+    expect(version.format).toBe('augur-model/2');
     expect(version.id).toMatch(/^m-[0-9a-f]{16}$/);
     expect(trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 4 }).id).toBe(version.id);
     expect(trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 5 }).id).not.toBe(version.id);
@@ -106,13 +106,20 @@ describe('model versions', () => {
 
 describe('parseAciState', () => {
   it('restores a state written by toJSON and refuses a damaged one', () => {
-    const aci = new AdaptiveConformal({ alpha: 0.1, initialScores: [0.1, -0.2, 0.3] });
-    aci.update({ low: 0, high: 1 }, 2);
+    const aci = SidedConformal.create({
+      alpha: 0.1,
+      initialScores: { below: [0.1, -0.2, 0.3], above: [-0.1, 0.2, -0.3] },
+    });
+    aci.update({ centre: 0, scale: 1 }, 2);
     const restored = parseAciState(JSON.parse(JSON.stringify(aci)));
     expect(restored.ok && restored.value.toJSON()).toEqual(aci.toJSON());
-    const broken = parseAciState({ ...aci.toJSON(), window: 0 });
-    expect(broken.ok ? '' : broken.error.message).toMatch(/at window/);
-    const overfull = parseAciState({ ...aci.toJSON(), window: 2 });
+    const state = aci.toJSON();
+    const broken = parseAciState({ ...state, above: { ...state.above, window: 0 } });
+    expect(broken.ok ? '' : broken.error.message).toMatch(/at above\.window/);
+    const overfull = parseAciState({ ...state, below: { ...state.below, window: 2 } });
     expect(overfull.ok ? '' : overfull.error.message).toMatch(/more scores than the window/);
+    // A one-sided state (an older Augur's) is refused: its model set is refused too.
+    const older = parseAciState(state.below);
+    expect(older.ok).toBe(false);
   });
 });

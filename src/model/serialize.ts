@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { type Result, err, ok } from '../core/result.js';
-import { AdaptiveConformal, type AciState } from './aci.js';
+import { SidedConformal, type SidedAciState } from './aci.js';
 import { CqrModel, type CqrJson } from './cqr.js';
 import type { ResolvedGbdtOptions } from './gbdt.js';
 
-export const MODEL_FORMAT = 'augur-model/1';
+export const MODEL_FORMAT = 'augur-model/2';
 
 /** How a version was trained, resolved (defaults filled in), so it can be trained again. */
 export interface TrainSettings {
@@ -98,8 +98,10 @@ const cqr = z
     alpha: level,
     lower: gbdt,
     upper: gbdt,
-    calibration: z.object({ n: count, scoreQuantile: finite, coverageOnCalibration: finite }).strict(),
-    scores: numbers,
+    centre: gbdt,
+    spreadFloor: z.number().positive().finite(),
+    calibration: z.object({ n: count, below: finite, above: finite, coverageOnCalibration: finite }).strict(),
+    scores: z.object({ below: numbers, above: numbers }).strict(),
   })
   .strict();
 const version = z
@@ -144,6 +146,7 @@ const aci = z
     misses: count,
   })
   .strict();
+const sidedAci = z.object({ kind: z.literal('aci-sided'), below: aci, above: aci }).strict();
 
 /**
  * A model version from parsed JSON, or why it cannot be one. The shape is checked here and the
@@ -162,12 +165,12 @@ export function parseModelVersion(json: unknown): Result<ModelVersion, ModelForm
   return ok(v);
 }
 
-/** An adaptive-conformal state from parsed JSON (as written by AdaptiveConformal.toJSON). */
-export function parseAciState(json: unknown): Result<AdaptiveConformal, ModelFormatError> {
-  const parsed = aci.safeParse(json);
+/** A two-sided adaptive-conformal state from parsed JSON (as written by SidedConformal.toJSON). */
+export function parseAciState(json: unknown): Result<SidedConformal, ModelFormatError> {
+  const parsed = sidedAci.safeParse(json);
   if (!parsed.success) return err(formatError('aci state', parsed.error));
   try {
-    return ok(AdaptiveConformal.fromJSON(parsed.data as AciState));
+    return ok(SidedConformal.fromJSON(parsed.data as SidedAciState));
   } catch (error) {
     return err({ code: 'MODEL_FORMAT', message: error instanceof Error ? error.message : String(error) });
   }

@@ -25,7 +25,7 @@ describe('trainInWorker', () => {
   });
 
   it('keeps the event loop ticking while a multi-second fit runs', async () => {
-    // 20,000 × 20 rows, 2 × 400 trees: a few seconds of work on the other core.
+    // 20,000 × 20 rows, 3 × 400 trees: a few seconds of work on the other core.
     const rows = rowsOf(20_000, 32, 20);
     const gaps: number[] = [];
     let last = performance.now();
@@ -55,12 +55,12 @@ describe('trainInWorker', () => {
     await expect(trainInWorker(rows, { featureNames: names(3), alpha: 2 })).rejects.toThrow(
       /alpha must be in/,
     );
-    // Too few calibration rows for α = 0.01 is found by the fit itself, in the worker.
+    // Too few calibration rows for α = 0.01 (each side at α/2) is found by the fit itself, in the worker.
     await expect(trainInWorker(rows, { featureNames: names(3), alpha: 0.01 })).rejects.toThrow(
       ModelTrainingError,
     );
     await expect(trainInWorker(rows, { featureNames: names(3), alpha: 0.01 })).rejects.toThrow(
-      /needs at least 99/,
+      /needs at least 199/,
     );
     await expect(trainInWorker(rows, { featureNames: names(3) }, AbortSignal.abort())).rejects.toThrow(
       /abort/i,

@@ -93,10 +93,10 @@ function featuresOf(
 }
 
 /**
- * A run's figures as the learned model expects production to show them: p99 and CPU multiplied by
- * the correction's median (the geometric middle of its range), so a simulator that is
- * systematically optimistic does not hide a breach. Only a learned model corrects; the cold-start
- * ranges are centred on the simulation and leave it as it is. Error rates stay the simulation's.
+ * A run's figures as the learned model expects production to show them: p99 and CPU as its median
+ * model corrects them (the centre of their ranges), so a simulator that is systematically
+ * optimistic does not hide a breach. Only a learned model corrects; the cold-start ranges are
+ * centred on the simulation and leave it as it is. Error rates stay the simulation's.
  */
 export function correctMetrics(
   calibration: CalibratedRanges,
@@ -104,11 +104,8 @@ export function correctMetrics(
   context: EntryContext,
 ): RevisionMetrics {
   const { features, cpuCores } = featuresOf(context, calibration);
-  const median = (metric: ModelMetric, value: number): number => {
-    if (!(value > 0)) return value;
-    const range = calibration.range(metric, value, features, context.service);
-    return range.source === 'learned' ? Math.sqrt(range.low * range.high) : value;
-  };
+  const median = (metric: ModelMetric, value: number): number =>
+    value > 0 ? (calibration.centre(metric, value, features) ?? value) : value;
   const cpu = median('cpuCores', cpuCores);
   return {
     ...m,
