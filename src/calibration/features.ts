@@ -219,6 +219,22 @@ export function targetOf(
 }
 
 const LOG_FLOOR = Math.log(ERROR_RATE_FLOOR);
+
+/**
+ * A range of error rates whose low end, as a target, is under this (a rate under the floor's,
+ * 0.03%) starts at 0: below the floor the log scale hardly tells rates apart, and a window shows
+ * no errors at all long before it shows a rate that low.
+ */
+export const ZERO_LOW_TARGET = Math.log(2 * ERROR_RATE_FLOOR);
+
+/**
+ * The target a range's calibration judges an observation by: for error rates, a target under
+ * ZERO_LOW_TARGET counts as at it, since every range reaching under it holds such a window, so
+ * how far under it lies must not widen the ranges.
+ */
+export function judgedTarget(metric: ModelMetric, target: number): number {
+  return isRatioMetric(metric) ? target : Math.max(target, ZERO_LOW_TARGET);
+}
 /** Rates closer to 0 are 0: what is left of rounding on the log scale, not a rate any window shows. */
 const ZERO_RATE = 1e-12;
 
@@ -238,12 +254,8 @@ export function metricRange(
   simulated: number,
   target: { readonly low: number; readonly high: number },
 ): { readonly low: number; readonly high: number } {
-  if (!isRatioMetric(metric)) {
-    // Below the floor the log scale hardly tells rates apart, and a window shows no errors at all
-    // long before it shows a rate that low: a range reaching under the floor starts at 0.
-    const low = rateOf(target.low);
-    return { low: low < ERROR_RATE_FLOOR ? 0 : low, high: rateOf(target.high) };
-  }
+  if (!isRatioMetric(metric))
+    return { low: target.low < ZERO_LOW_TARGET ? 0 : rateOf(target.low), high: rateOf(target.high) };
   const floor = metric === 'cpuCores' ? MIN_CORES : MIN_MS;
   const base = Math.max(floor, simulated);
   return { low: base * Math.exp(target.low), high: base * Math.exp(target.high) };

@@ -15,6 +15,7 @@ import {
   type ModelRow,
   type RecentRecord,
   isRatioMetric,
+  judgedTarget,
   metricRange,
   targetOf,
 } from './features.js';
@@ -259,7 +260,7 @@ export class CalibratedRanges {
         if (target === null) continue;
         const key = calibrationKey(row.service, metric);
         const entry = own.get(key) ?? { model, below: [], above: [] };
-        const scores = sidedScores(model.frame(row.features), target);
+        const scores = sidedScores(model.frame(row.features), judgedTarget(metric, target));
         entry.below.push(scores.below);
         entry.above.push(scores.above);
         own.set(key, entry);
@@ -343,7 +344,10 @@ export class CalibratedRanges {
       const target = targetOf(metric, row.simulated[metric], row.observed[metric]);
       if (target === null) continue;
       if (model !== undefined)
-        this.aciOf(row.service, metric, model).update(model.frame(row.features), target);
+        this.aciOf(row.service, metric, model).update(
+          model.frame(row.features),
+          judgedTarget(metric, target),
+        );
       this.addColdScore(metric, row);
     }
   }
