@@ -235,6 +235,7 @@ export const ZERO_LOW_TARGET = Math.log(2 * ERROR_RATE_FLOOR);
 export function judgedTarget(metric: ModelMetric, target: number): number {
   return isRatioMetric(metric) ? target : Math.max(target, ZERO_LOW_TARGET);
 }
+
 /** Rates closer to 0 are 0: what is left of rounding on the log scale, not a rate any window shows. */
 const ZERO_RATE = 1e-12;
 

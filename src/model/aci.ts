@@ -236,7 +236,7 @@ export class SidedConformal {
 
   /** The range widened by the largest scores seen on each side: the widest the window allows. */
   widest(frame: Frame): Interval {
-    return frameRange(frame, Math.max(0, this.below.largestScore()), Math.max(0, this.above.largestScore()));
+    return frameRange(frame, this.below.largestScore(), this.above.largestScore());
   }
 
   /** Records the outcome y of an observation in `frame`; covered when inside `interval(frame)`. */

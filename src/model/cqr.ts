@@ -57,7 +57,7 @@ export interface CqrJson {
   readonly upper: GbdtJson;
   /** The median model: the centre of every range. */
   readonly centre: GbdtJson;
-  /** β, added to every row's spread to make its scale: the calibration rows' median spread. */
+  /** β, added to every row's spread to make its scale (chosen on the calibration rows: fitCqr). */
   readonly spreadFloor: number;
   readonly calibration: CqrCalibration;
   /** Conformity scores of the calibration rows (they seed adaptive conformal). */
@@ -83,7 +83,7 @@ export interface SidedScores {
  * Conformalised quantile regression (Romano, Patterson & Candès 2019) with a centre and
  * normalised two-sided scores. Three quantile models — α/2, ½ and 1 − α/2 — give each row a
  * frame: the median model's prediction c(x) as the centre and s(x) = q_hi(x) − q_lo(x) + β as the
- * scale, β being the median spread on the calibration rows (the normalised nonconformity of
+ * scale, β a multiple of the calibration rows' median spread (the normalised nonconformity of
  * Papadopoulos et al. 2008: the spread says how hard a row is, β keeps an over-confident spread
  * from shrinking its range to nothing). On rows they never saw, the scores
  * (c(x) − y)/s(x) below and (y − c(x))/s(x) above are each calibrated at α/2: the ⌈(n+1)(1−α/2)⌉-th
@@ -258,7 +258,10 @@ function calibrate(
   const qAbove = conformalQuantile(Float64Array.from(above).sort(), alpha / 2);
   const covered = sided.filter((s) => s.below <= qBelow && s.above <= qAbove).length;
   const meanWidth =
-    frames.reduce((sum, f) => sum + (Math.max(0, qBelow) + Math.max(0, qAbove)) * f.scale, 0) / frames.length;
+    frames.reduce((sum, f) => {
+      const range = frameRange(f, qBelow, qAbove);
+      return sum + range.high - range.low;
+    }, 0) / frames.length;
   return { spreadFloor, below, above, qBelow, qAbove, covered, meanWidth };
 }
 
