@@ -48,26 +48,39 @@ export function stringOption(ctx: CommandContext, name: string): string | undefi
   return typeof v === 'string' ? v : undefined;
 }
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /**
  * A numeric option: undefined when absent; a UsageError naming the option when it is not a (whole,
- * with `whole`) number within [min, max].
+ * with `whole`) number, written in decimal, within [min, max] — or above `above`, when given.
  */
 export function numberOption(
   ctx: CommandContext,
   name: string,
-  bounds: { readonly min?: number; readonly max?: number; readonly whole?: boolean } = {},
+  bounds: {
+    readonly min?: number;
+    readonly above?: number;
+    readonly max?: number;
+    readonly whole?: boolean;
+  } = {},
 ): number | undefined {
   const text = stringOption(ctx, name);
   if (text === undefined) return undefined;
-  const value = Number(text);
-  const { min = -Infinity, max = Infinity, whole = false } = bounds;
+  // Decimal notation only: Number() would also take "0x10", "0b1", "Infinity" and "".
+  const value = DECIMAL.test(text.trim()) ? Number(text) : Number.NaN;
+  const { above, max = Infinity, whole = false } = bounds;
+  const min = above ?? bounds.min ?? -Infinity;
   const kind = whole ? 'a whole number' : 'a number';
-  const range = Number.isFinite(min) || Number.isFinite(max) ? ` in [${min}, ${max}]` : '';
+  let range = '';
+  if (Number.isFinite(min) && Number.isFinite(max))
+    range = ` in ${above === undefined ? '[' : '('}${min}, ${max}]`;
+  else if (Number.isFinite(min)) range = above === undefined ? ` ≥ ${min}` : ` > ${min}`;
+  else if (Number.isFinite(max)) range = ` ≤ ${max}`;
   if (
-    text.trim() === '' ||
     !Number.isFinite(value) ||
     (whole && !Number.isInteger(value)) ||
     value < min ||
+    (above !== undefined && value <= above) ||
     value > max
   )
     throw new UsageError(`--${name} must be ${kind}${range}, got "${text}"`);

@@ -4,19 +4,18 @@ export function commandHelp(command: Command): string {
   const lines = [`Usage: augur ${command.name} ${command.usage}`, '', command.summary];
   if (command.description !== undefined) lines.push('', command.description);
   const entries = Object.entries(command.options);
-  if (entries.length > 0) {
-    lines.push('', 'Options:');
-    const left = entries.map(([name, o]) => {
-      const short = o.short !== undefined ? `-${o.short}, ` : '    ';
-      return `  ${short}--${name}${o.value !== undefined ? ` ${o.value}` : ''}`;
-    });
-    const width = Math.max(...left.map((l) => l.length), 20) + 2;
-    entries.forEach(([, o], i) => {
-      const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
-      lines.push(`${(left[i] ?? '').padEnd(width)}${o.description}${def}`);
-    });
-  }
-  lines.push(`  ${'-h, --help'.padEnd(Math.max(20, 0))}  show this help`);
+  const left = entries.map(([name, o]) => {
+    const short = o.short !== undefined ? `-${o.short}, ` : '    ';
+    return `  ${short}--${name}${o.value !== undefined ? ` ${o.value}` : ''}`;
+  });
+  const help = '  -h, --help';
+  const width = Math.max(...left.map((l) => l.length), help.length, 20) + 2;
+  lines.push('', 'Options:');
+  entries.forEach(([, o], i) => {
+    const def = o.default !== undefined && o.default !== false ? ` (default: ${String(o.default)})` : '';
+    lines.push(`${(left[i] ?? '').padEnd(width)}${o.description}${def}`);
+  });
+  lines.push(`${help.padEnd(width)}show this help`);
   if (command.examples !== undefined && command.examples.length > 0) {
     lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
   }

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closest } from '../config/suggest.js';
 import { AugurError } from '../core/errors.js';
 import type { Command, Io } from './command.js';
 import { EXIT, UsageError } from './command.js';
@@ -15,20 +17,63 @@ const defaultIo: Io = {
 /** Runs one CLI invocation and returns its exit code. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    io.out(mainHelp(commands));
-    return name === undefined ? EXIT.usage : EXIT.ok;
+  if (name === undefined) {
+    io.err(mainHelp(commands));
+    return EXIT.usage;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    // `augur help validate` is `augur validate --help`.
+    const topic = name === 'help' ? rest[0] : undefined;
+    const command = commands.find((c) => c.name === topic);
+    if (topic !== undefined && command === undefined) return unknownCommand(topic, io);
+    io.out(command === undefined ? mainHelp(commands) : commandHelp(command));
+    return EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
-    io.out('augur 0.1.0\n');
+    io.out(`augur ${version()}\n`);
     return EXIT.ok;
   }
   const command = commands.find((c) => c.name === name);
-  if (command === undefined) {
-    io.err(`augur: unknown command "${name}"\n\n${mainHelp(commands)}`);
+  if (command === undefined) return unknownCommand(name, io);
+  return runCommand(command, rest, io);
+}
+
+function unknownCommand(name: string, io: Io): number {
+  if (name.startsWith('-')) {
+    io.err(`augur: unknown option "${name}": give a command first\n\n${mainHelp(commands)}`);
     return EXIT.usage;
   }
-  return runCommand(command, rest, io);
+  const near = closest(
+    name,
+    commands.map((c) => c.name),
+  );
+  const hint = near === undefined ? '' : ` — did you mean "${near}"?`;
+  io.err(`augur: unknown command "${name}"${hint}\n\n${mainHelp(commands)}`);
+  return EXIT.usage;
+}
+
+/** The package's version, as installed. */
+function version(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const parsed = JSON.parse(text) as { version?: unknown };
+    return typeof parsed.version === 'string' ? parsed.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** parseArgs's complaint in the words of this CLI, with the nearest option for a typo. */
+function argumentError(command: Command, error: NodeJS.ErrnoException): string {
+  const option = /'(-[^' ]+)/.exec(error.message)?.[1];
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option !== undefined) {
+    const near = closest(option.replace(/^-+/, ''), Object.keys(command.options));
+    const hint = near === undefined ? '' : ` — did you mean --${near}?`;
+    return `unknown option ${option}${hint}`;
+  }
+  if (error.message.includes('is ambiguous') && option !== undefined)
+    return `${option} needs a value; a value starting with "-" is written ${option}=-VALUE`;
+  return error.message;
 }
 
 async function runCommand(command: Command, argv: readonly string[], io: Io): Promise<number> {
@@ -49,9 +94,8 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
       },
     });
   } catch (error) {
-    io.err(
-      `augur ${command.name}: ${(error as Error).message}\nUsage: augur ${command.name} ${command.usage}\n`,
-    );
+    io.err(`augur ${command.name}: ${argumentError(command, error as NodeJS.ErrnoException)}\n`);
+    io.err(`Usage: augur ${command.name} ${command.usage}\n`);
     return EXIT.usage;
   }
   if (parsed.values.help === true) {
@@ -59,12 +103,14 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     return EXIT.ok;
   }
   const { min, max, name } = command.positionals;
-  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+  const count = parsed.positionals.length;
+  if (count < min || count > max) {
     const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-    io.err(
-      `augur ${command.name}: expected ${want} ${name} argument(s), got ${parsed.positionals.length}\n` +
-        `Usage: augur ${command.name} ${command.usage}\n`,
-    );
+    const message =
+      max === 0
+        ? `takes no arguments, got ${parsed.positionals.map((p) => `"${p}"`).join(' ')}`
+        : `expected ${want} argument(s) (${name}), got ${count}`;
+    io.err(`augur ${command.name}: ${message}\nUsage: augur ${command.name} ${command.usage}\n`);
     return EXIT.usage;
   }
   const values: Record<string, string | boolean | undefined> = {};

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
+import type { YAMLError } from 'yaml';
 import type { ReleaseEvent } from '../controller/core/events.js';
 import { AugurError } from '../core/errors.js';
 import type { ReleaseView } from '../server/release-view.js';
@@ -16,6 +17,14 @@ interface ReleaseDocument {
   readonly name: string;
   readonly label: string;
   readonly body: Record<string, unknown>;
+}
+
+/** A YAML syntax error where `augur validate` puts its errors: file:line:column, then the message. */
+function yamlProblem(file: string, error: YAMLError): string {
+  const at = error.linePos?.[0];
+  const where = at === undefined ? file : `${file}:${at.line}:${at.col}`;
+  const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return `${where}  error  ${message}`;
 }
 
 /** The Release documents of the files, and the files that hold an Application. */
@@ -35,10 +44,16 @@ async function readReleases(
     }
     for (const doc of parseAllDocuments(text)) {
       if (doc.errors.length > 0) {
-        problems.push(...doc.errors.map((e) => `${file}: ${e.message}`));
+        problems.push(...doc.errors.map((e) => yamlProblem(file, e)));
         continue;
       }
-      const data: unknown = doc.toJS();
+      let data: unknown;
+      try {
+        data = doc.toJS();
+      } catch (error) {
+        problems.push(`${file}: ${(error as Error).message}`);
+        continue;
+      }
       if (typeof data !== 'object' || data === null || Array.isArray(data)) continue;
       const body = data as Record<string, unknown>;
       if (body['kind'] === 'Application') apps.push(file);

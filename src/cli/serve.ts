@@ -1,11 +1,13 @@
 import type { RolloutController } from '../controller/controller.js';
 import type { ReleaseEvent } from '../controller/core/events.js';
+import { unavailableBackends } from '../config/available.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
 import type { AugurServerOptions } from '../server/augur-server.js';
 import { startAugurServer } from '../server/augur-server.js';
 import type { DataPlane, DataPlaneEvent } from '../server/dataplane.js';
 import type { EventHub } from '../server/event-hub.js';
 import type { Io } from './command.js';
+import { ConfigInvalidError } from './config-files.js';
 import { eventLine } from './event-lines.js';
 
 export interface Serving {
@@ -42,6 +44,8 @@ export interface ServeOptions {
  * `demo` and `rollout --embedded` share this one code path.
  */
 export async function serve(app: ApplicationConfig, io: Io, options: ServeOptions = {}): Promise<Serving> {
+  const unavailable = unavailableBackends(app);
+  if (unavailable.length > 0) throw new ConfigInvalidError(unavailable.join('\n'), unavailable.length);
   const stamp = (): string => new Date().toISOString().slice(11, 19);
   const serverOptions: AugurServerOptions = {
     app,

@@ -1,4 +1,4 @@
-/** A minimal Server-Sent Events reader over fetch: what `status -w` and `rollout --follow` need. */
+/** A minimal Server-Sent Events reader over fetch: what `status -w` and `rollout` (following a release) need. */
 
 export interface SseEvent {
   readonly id: string | undefined;

@@ -89,6 +89,9 @@ describe('scenarios', () => {
     expect(parseScenarioWeights('nominal=0.5, peak')).toEqual({ nominal: 0.5, peak: 0.2 });
     expect(() => parseScenarioWeights('nominal,sideways')).toThrow(/unknown scenario "sideways"/);
     expect(() => parseScenarioWeights('peak=-1')).toThrow(/≥ 0/);
+    expect(() => parseScenarioWeights('peak=')).toThrow(/≥ 0, got ""/);
+    expect(() => parseScenarioWeights('nominal=0,peak=0')).toThrow(/sum to zero/);
+    expect(parseScenarioWeights('nominal=0,peak=1')).toEqual({ nominal: 0, peak: 1 });
     const app = await shop();
     const only = buildScenarios(app, workloadFromHistory(app, [], { ratePerSec: 10 }), {
       nominal: 3,

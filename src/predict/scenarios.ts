@@ -80,7 +80,7 @@ export function parseScenarioWeights(text: string): Partial<Record<ScenarioFamil
       );
     }
     const family = name as ScenarioFamily;
-    const weight = raw === undefined ? DEFAULT_WEIGHTS[family] : Number(raw);
+    const weight = raw === undefined ? DEFAULT_WEIGHTS[family] : raw === '' ? Number.NaN : Number(raw);
     if (!Number.isFinite(weight) || weight < 0) {
       throw new AugurError(
         'SCENARIO_WEIGHT',
@@ -90,6 +90,8 @@ export function parseScenarioWeights(text: string): Partial<Record<ScenarioFamil
     weights[family] = weight;
   }
   if (Object.keys(weights).length === 0) throw new AugurError('SCENARIO_EMPTY', 'no scenario given');
+  if (!Object.values(weights).some((w) => w > 0))
+    throw new AugurError('SCENARIO_EMPTY', 'the scenario weights sum to zero: give one a weight above 0');
   return weights;
 }
 

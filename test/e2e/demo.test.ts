@@ -21,6 +21,7 @@ interface DemoSummary {
   }[];
   model: { id: string; rows: number } | null;
   asExpected: boolean;
+  durationMs: number;
 }
 
 interface ModelStatusJson {
@@ -67,6 +68,8 @@ describe('augur demo --once --json', () => {
     );
     expect(run.stderr).toMatch(/data restored and verified/);
     expect(Date.now() - started).toBeLessThan(350_000);
+    expect(summary.durationMs).toBeGreaterThan(0);
+    expect(summary.durationMs).toBeLessThanOrEqual(Date.now() - started);
     expect(run.stderr).toMatch(/predict cart-v3: HIGH RISK/);
     expect(run.stderr).toMatch(/RED cart v4/);
     // The model learned from the run's traffic; `augur model status` (no file: the demo's store)

@@ -12,7 +12,7 @@ function actionCommand(action: Action, summary: string, scoped: boolean): Comman
     summary,
     usage: `RELEASE${scoped ? ' [--service S]' : ''} [--server URL] [--token T] [-f FILE] [--json]`,
     description:
-      `${summary} Needs the operator role. Exit code 0 when done, 1 when refused\n` +
+      'Needs the operator role. Exit code 0 when done, 1 when refused\n' +
       '(e.g. 409: the release has ended, or no service is in a state the action applies to).\n\n' +
       REMOTE_HELP,
     options: {

@@ -24,7 +24,7 @@ import type { Store } from '../../store/store.js';
 import type { LoadSnapshot } from '../../load/index.js';
 import { StateLock } from '../../runtime/process/state-lock.js';
 import type { Command } from '../command.js';
-import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { EXIT, flag, numberOption } from '../command.js';
 import { fixed } from '../format.js';
 import { releaseEventLine } from '../release-events.js';
 import { describe } from './predict.js';
@@ -100,7 +100,7 @@ export const demo: Command = {
     'v2 fails payments and corrupts orders and is rolled back alone, the orders database restored from\n' +
     'its backup and verified; catalog v2 goes on to 100%). Before each release, `predict` measures the\n' +
     'revisions in a sandbox and simulates the tiers; its verdict is printed. Meanwhile the prediction\n' +
-    'model learns from the traffic. Progress is printed as it happens; the whole demo takes about 4\n' +
+    'model learns from the traffic. Progress is printed as it happens; the whole demo takes under 3\n' +
     'minutes. State lives in .augur/demo and starts afresh each run. With --json, prints per release\n' +
     'its outcome (and per service), the tier reached, the time to the decision, the requests the canary\n' +
     'served, the data mitigation and the model trained. --once is accepted for scripts (the demo always\n' +
@@ -112,9 +112,10 @@ export const demo: Command = {
     'no-predict': { type: 'boolean', description: 'skip the prediction before each release' },
   },
   positionals: { min: 0, max: 0, name: '' },
+  examples: ['augur demo', 'augur demo --once --json > summary.json', 'augur demo --rate 30 --no-predict'],
   async run(ctx) {
-    const rate = Number(stringOption(ctx, 'rate') ?? '50');
-    if (!Number.isFinite(rate) || rate <= 0 || rate > 500) throw new UsageError('--rate must be in (0, 500]');
+    const started = Date.now();
+    const rate = numberOption(ctx, 'rate', { above: 0, max: 500 }) ?? 50;
     const json = flag(ctx, 'json');
     const say = (text: string): void => ctx.io.err(text);
 
@@ -247,9 +248,10 @@ export const demo: Command = {
             ) &&
             (s.mitigation === null || s.mitigation.status === 'restored' || s.mitigation.status === 'ok'),
         );
+      const durationMs = Date.now() - started;
       if (json) {
         ctx.io.out(
-          `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, model, asExpected: expected }, null, 2)}\n`,
+          `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, model, asExpected: expected, durationMs }, null, 2)}\n`,
         );
       } else {
         ctx.io.out('\nsummary\n');
@@ -271,6 +273,7 @@ export const demo: Command = {
         ctx.io.out(
           `  load: ${report.sent} page views, ${report.errors} errors, p99 ${fixed(report.latencyMs.p99, 1)} ms\n`,
         );
+        ctx.io.out(`  the demo took ${fixed(durationMs / 1000, 0)} s\n`);
       }
       return expected ? EXIT.ok : EXIT.failure;
     } finally {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseDuration } from '../../config/duration.js';
 import type { ProfileKind, RunLoadOptions } from '../../load/index.js';
-import { runLoad } from '../../load/index.js';
+import { loopbackTarget, runLoad } from '../../load/index.js';
 import type { Command, CommandContext } from '../command.js';
 import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
@@ -10,7 +10,10 @@ import { loadReportText, progressLine } from '../load-output.js';
 
 const PROFILES: readonly ProfileKind[] = ['constant', 'diurnal', 'spike'];
 
-const number = (ctx: CommandContext, name: string): number | undefined => numberOption(ctx, name);
+const positive = (ctx: CommandContext, name: string): number | undefined =>
+  numberOption(ctx, name, { above: 0 });
+const count = (ctx: CommandContext, name: string): number | undefined =>
+  numberOption(ctx, name, { min: 1, whole: true });
 
 function duration(ctx: CommandContext, name: string): number | undefined {
   const text = stringOption(ctx, name);
@@ -91,20 +94,27 @@ export const load: Command = {
       const entry = config.application.services[config.application.entrypoint];
       url = `http://127.0.0.1:${entry?.port ?? 0}/`;
     }
+    try {
+      loopbackTarget(url);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const maxRequests = count(ctx, 'max-requests');
+    const path = stringOption(ctx, 'path');
     const options: RunLoadOptions = {
       target: url,
       profile: profile as ProfileKind,
-      rate: number(ctx, 'rate') ?? 50,
+      rate: positive(ctx, 'rate') ?? 50,
       durationMs: duration(ctx, 'duration') ?? 30_000,
-      users: number(ctx, 'users') ?? 1000,
-      maxInFlight: number(ctx, 'max-in-flight') ?? 256,
-      seed: number(ctx, 'seed') ?? 1,
+      users: count(ctx, 'users') ?? 1000,
+      maxInFlight: count(ctx, 'max-in-flight') ?? 256,
+      seed: numberOption(ctx, 'seed', { min: 0, max: 2 ** 31, whole: true }) ?? 1,
       periodMs: duration(ctx, 'period') ?? 60_000,
-      spikeFactor: number(ctx, 'spike-factor') ?? 2,
+      spikeFactor: positive(ctx, 'spike-factor') ?? 2,
       signal: ctx.signal,
-      ...(stringOption(ctx, 'path') !== undefined ? { path: stringOption(ctx, 'path') } : {}),
-      ...(number(ctx, 'max-requests') !== undefined ? { maxRequests: number(ctx, 'max-requests') } : {}),
-    } as RunLoadOptions;
+      ...(path !== undefined ? { path } : {}),
+      ...(maxRequests !== undefined ? { maxRequests } : {}),
+    };
     if (!flag(ctx, 'quiet')) {
       ctx.io.err(
         `load: ${options.profile ?? 'constant'} at ${fixed(options.rate, 0)} req/s on ${url} for ${options.durationMs / 1000} s\n`,

@@ -27,11 +27,11 @@ export const model: Command = {
   options: {
     json: { type: 'boolean', description: 'machine-readable output' },
   },
-  positionals: { min: 1, max: Infinity, name: 'status and FILE' },
+  positionals: { min: 1, max: Infinity, name: 'status [FILE…]' },
   examples: ['augur model status', 'augur model status examples/shop/augur.yaml --json'],
   async run(ctx) {
     const [action, ...files] = ctx.positionals;
-    if (action !== 'status') throw new UsageError(`unknown action "${action ?? ''}": status`);
+    if (action !== 'status') throw new UsageError(`unknown action "${action ?? ''}": the action is status`);
     const app = files.length === 0 ? await demoApplication() : (await loadFiles(files)).application;
     const url = app.store.url;
     const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : null;

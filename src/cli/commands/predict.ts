@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { predictPipeline } from '../../predict/pipeline.js';
 import { renderReport } from '../../predict/report/index.js';
 import type { ScenarioFamily } from '../../predict/scenarios.js';
@@ -73,6 +73,19 @@ export const predict: Command = {
       throw new UsageError('no Release in the files: give a release file to predict');
     const say = (line: string): void => ctx.io.err(`${line}\n`);
     if (found !== null) say(`application: ${found}`);
+    const reportFile = stringOption(ctx, 'report');
+    const reportTargets = new Map<string, string>();
+    if (reportFile !== undefined) {
+      for (const release of config.releases) {
+        const target =
+          config.releases.length === 1
+            ? resolve(reportFile)
+            : resolve(reportFile.replace(/(\.html?)?$/, `-${release.name}$1`));
+        checkWritable(target);
+        reportTargets.set(release.name, target);
+      }
+    }
+    let failed = false;
 
     const results: SimulationResult[] = [];
     for (const release of config.releases) {
@@ -105,30 +118,42 @@ export const predict: Command = {
       if (ctx.signal.aborted) return EXIT.interrupted;
       for (const note of outcome.notes) say(`note: ${note}`);
       results.push(outcome.result);
-      const reportFile = stringOption(ctx, 'report');
-      if (reportFile !== undefined) {
-        const target =
-          config.releases.length === 1
-            ? resolve(reportFile)
-            : resolve(reportFile.replace(/(\.html?)?$/, `-${release.name}$1`));
-        writeFileSync(
-          target,
-          renderReport(outcome.result, {
-            riskLow: release.risk.low,
-            riskHigh: release.risk.high,
-            model: outcome.model,
-          }),
-        );
-        say(`report: ${target}`);
+      const target = reportTargets.get(release.name);
+      if (target !== undefined) {
+        // The prediction is printed whatever happens to the report: it took the longer to make.
+        try {
+          writeFileSync(
+            target,
+            renderReport(outcome.result, {
+              riskLow: release.risk.low,
+              riskHigh: release.risk.high,
+              model: outcome.model,
+            }),
+          );
+          say(`report: ${target}`);
+        } catch (error) {
+          failed = true;
+          say(`augur predict: could not write the report ${target}: ${(error as Error).message}`);
+        }
       }
       if (!flag(ctx, 'json')) ctx.io.out(describe(outcome.result, release.risk));
     }
     if (flag(ctx, 'json')) {
       ctx.io.out(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
     }
-    return EXIT.ok;
+    return failed ? EXIT.failure : EXIT.ok;
   },
 };
+
+/** Refuses, before any work, a report path that cannot be written: a directory, or no such folder. */
+function checkWritable(target: string): void {
+  const stat = (path: string) => statSync(path, { throwIfNoEntry: false });
+  if (stat(target)?.isDirectory() === true)
+    throw new UsageError(`--report: ${target} is a directory; give a file name`);
+  const folder = dirname(target);
+  if (stat(folder)?.isDirectory() !== true)
+    throw new UsageError(`--report: the folder ${folder} does not exist`);
+}
 
 /** The human summary: verdict, failure points, and the changed services' ranges by tier. */
 export function describe(result: SimulationResult, risk: { low: number; high: number }): string {
@@ -147,6 +172,13 @@ export function describe(result: SimulationResult, risk: { low: number; high: nu
     `  load: nominal ${fixed(result.provenance.nominalRatePerSec, 1)} req/s, peak ${fixed(result.provenance.peakRatePerSec, 1)} req/s ` +
       (h === null ? '(no stored history: assumed)' : `(from ${h.minutes} minutes of stored history)`),
   );
+  const assumed = result.provenance.profiles.filter((p) => p.source === 'configured');
+  if (assumed.length > 0) {
+    lines.push(
+      `  profiles assumed, not measured (1 ms per request): ${assumed.map((p) => `${p.service} ${p.revision}`).join(', ')}` +
+        ' — the risk says little about them; run with the sandbox or after production history',
+    );
+  }
   const measured = result.provenance.profiles.filter((p) => p.source !== 'configured');
   if (measured.length > 0) {
     lines.push(

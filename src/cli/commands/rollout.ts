@@ -8,6 +8,7 @@ import { releaseEventLine } from '../release-events.js';
 import { REMOTE_HELP, REMOTE_OPTIONS } from '../remote.js';
 import { rolloutRemote } from '../rollout-remote.js';
 import { serve } from '../serve.js';
+import { releaseView } from '../../server/release-view.js';
 
 /** Runs the data plane and the controller in this process until every release has ended. */
 async function embedded(ctx: CommandContext): Promise<number> {
@@ -46,13 +47,16 @@ async function embedded(ctx: CommandContext): Promise<number> {
       ctx.io.err('interrupted: the releases stay where they are and resume with the next run\n');
       return EXIT.interrupted;
     }
-    const states = names.map((n) => controller.state(n));
     const all: [string, ReleasePhase][] = [
       ...ended,
       ...names.map((n, i): [string, ReleasePhase] => [n, outcomes[i] ?? 'running']),
     ];
-    if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(states, null, 2)}\n`);
-    else for (const [name, outcome] of all) ctx.io.out(`${name}: ${outcome}\n`);
+    if (flag(ctx, 'json')) {
+      // The same views as `augur rollout --server … --json` prints: every release of the files.
+      const records = await Promise.all(config.releases.map((r) => serving.plane.store.getRelease(r.name)));
+      const views = records.filter((r) => r !== null).map(releaseView);
+      ctx.io.out(`${JSON.stringify(views, null, 2)}\n`);
+    } else for (const [name, outcome] of all) ctx.io.out(`${name}: ${outcome}\n`);
     return Math.max(EXIT.ok, ...all.map(([, o]) => OUTCOME_EXIT[o]));
   } finally {
     await serving.stop();
@@ -62,7 +66,7 @@ async function embedded(ctx: CommandContext): Promise<number> {
 export const rollout: Command = {
   name: 'rollout',
   summary: 'Roll a release out through its canary tiers, deciding GREEN / YELLOW / RED at every tick.',
-  usage: 'FILE… [--server URL] [--token T] [--detach] [--json] | FILE… --embedded [--json]',
+  usage: 'FILE… [--server URL] [--token T] [-f FILE] [--detach] [--json] | FILE… --embedded [--json]',
   description:
     'Submits every Release in FILE… to a running `augur server` and follows its events until it ends.\n' +
     'A release that exists already is followed (or reported, when it has ended). With --detach, returns\n' +
@@ -76,11 +80,6 @@ export const rollout: Command = {
   options: {
     embedded: { type: 'boolean', description: 'run the data plane and the controller in this process' },
     ...REMOTE_OPTIONS,
-    follow: {
-      type: 'boolean',
-      description: 'follow the events until the release ends',
-      default: true,
-    },
     detach: { type: 'boolean', description: 'submit, print the release, and return at once' },
     json: { type: 'boolean', description: 'print the final states as JSON' },
   },
@@ -92,8 +91,13 @@ export const rollout: Command = {
   ],
   async run(ctx) {
     if (flag(ctx, 'embedded')) {
-      if (ctx.values['server'] !== undefined || ctx.values['detach'] === true) {
-        throw new UsageError('--embedded runs here: it takes neither --server nor --detach');
+      if (
+        ctx.values['server'] !== undefined ||
+        ctx.values['detach'] === true ||
+        ctx.values['token'] !== undefined ||
+        ctx.values['file'] !== undefined
+      ) {
+        throw new UsageError('--embedded runs here: it takes none of --server, --token, -f and --detach');
       }
       return embedded(ctx);
     }

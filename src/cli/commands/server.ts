@@ -1,6 +1,8 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { isLoopback } from '../../server/augur-server.js';
 import type { Command } from '../command.js';
-import { EXIT, stringOption, UsageError } from '../command.js';
+import { EXIT, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
 import { releaseEventLine } from '../release-events.js';
 import { addresses, serve, waitForAbort } from '../serve.js';
@@ -35,11 +37,9 @@ export const server: Command = {
     'augur rollout examples/shop/releases/cart-v2.yaml --server http://127.0.0.1:7070',
   ],
   async run(ctx) {
-    const portText = stringOption(ctx, 'port') ?? '7070';
-    const port = Number(portText);
-    if (!Number.isInteger(port) || port < 0 || port > 65_535)
-      throw new UsageError(`--port must be an integer in [0, 65535], got "${portText}"`);
+    const port = numberOption(ctx, 'port', { min: 0, max: 65_535, whole: true }) ?? 7070;
     const host = stringOption(ctx, 'host') ?? '127.0.0.1';
+    await checkHost(host);
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
     if (!isLoopback(host)) {
       ctx.io.err(
@@ -70,3 +70,14 @@ export const server: Command = {
     return EXIT.ok;
   },
 };
+
+/** Refuses, before the application starts, a --host that names no address of this machine's resolver. */
+async function checkHost(host: string): Promise<void> {
+  if (host.trim() === '') throw new UsageError('--host must name an address, e.g. 127.0.0.1');
+  if (isIP(host) !== 0) return;
+  try {
+    await lookup(host);
+  } catch {
+    throw new UsageError(`--host: "${host}" does not resolve to an address`);
+  }
+}

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AugurError } from '../../core/errors.js';
 import { createToken, isRole, ROLES } from '../../server/tokens.js';
 import { openStore } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
@@ -9,10 +12,29 @@ import { table } from '../format.js';
 const when = (ms: number | null): string =>
   ms === null ? 'never' : new Date(ms).toISOString().slice(0, 19) + 'Z';
 
-async function withStore<T>(files: readonly string[], work: (store: Store) => Promise<T>): Promise<T> {
+/**
+ * Runs `work` on the store of the application in `files`. The store's path resolves from the
+ * directory Augur runs in, so a command run elsewhere would find no store: `create` makes one and
+ * says where (a server started elsewhere will not see the token); the others report it missing.
+ */
+async function withStore<T>(
+  ctx: CommandContext,
+  files: readonly string[],
+  creates: boolean,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
   const config = await loadFiles(files);
+  const url = config.application.store.url;
+  const path = url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : null;
+  if (path !== null && !existsSync(path)) {
+    if (!creates)
+      throw new AugurError('NO_STORE', `no store at ${path}: run this where the application runs`);
+    ctx.io.err(
+      `note: no store at ${path} yet: created it; a server must run from ${process.cwd()} to use it\n`,
+    );
+  }
   // The store allows a second connection beside a running server (WAL): no need to stop it.
-  const store = openStore(config.application.store.url);
+  const store = openStore(url);
   try {
     return await work(store);
   } finally {
@@ -26,7 +48,9 @@ async function create(ctx: CommandContext, files: readonly string[]): Promise<nu
   const name = stringOption(ctx, 'name');
   if (name !== undefined && !/^[\w.@-]{1,64}$/.test(name))
     throw new UsageError('--name is 1 to 64 letters, digits, ".", "_", "-" or "@"');
-  const { token, record } = await withStore(files, (store) => createToken(store, role, name, Date.now()));
+  const { token, record } = await withStore(ctx, files, true, (store) =>
+    createToken(store, role, name, Date.now()),
+  );
   if (flag(ctx, 'json')) {
     const { hash: _hash, ...shown } = record;
     ctx.io.out(`${JSON.stringify({ ...shown, token })}\n`);
@@ -38,7 +62,7 @@ async function create(ctx: CommandContext, files: readonly string[]): Promise<nu
 }
 
 async function list(ctx: CommandContext, files: readonly string[]): Promise<number> {
-  const tokens = await withStore(files, (store) => store.listTokens());
+  const tokens = await withStore(ctx, files, false, (store) => store.listTokens());
   const shown = tokens.map(({ hash: _hash, ...rest }) => rest);
   if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(shown, null, 2)}\n`);
   else if (shown.length === 0) ctx.io.out('no tokens (create one with `augur token create --role R FILE`)\n');
@@ -53,7 +77,7 @@ async function list(ctx: CommandContext, files: readonly string[]): Promise<numb
 }
 
 async function revoke(ctx: CommandContext, id: string, files: readonly string[]): Promise<number> {
-  const removed = await withStore(files, (store) => store.revokeToken(id));
+  const removed = await withStore(ctx, files, false, (store) => store.revokeToken(id));
   if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify({ id, revoked: removed })}\n`);
   else ctx.io.out(removed ? `revoked token ${id}\n` : `no token ${id}\n`);
   return removed ? EXIT.ok : EXIT.failure;
@@ -74,7 +98,7 @@ export const token: Command = {
     name: { type: 'string', value: 'N', description: 'create: a name for the audit log (default ROLE-ID)' },
     json: { type: 'boolean', description: 'machine-readable output' },
   },
-  positionals: { min: 2, max: Infinity, name: 'create|list|revoke and FILE' },
+  positionals: { min: 2, max: Infinity, name: 'create|list|revoke, then FILE…' },
   examples: [
     'augur token create --role operator --name ci examples/shop/augur.yaml',
     'export AUGUR_TOKEN=$(augur token create --role viewer examples/shop/augur.yaml)',
@@ -90,6 +114,6 @@ export const token: Command = {
       if (id === undefined || files.length === 0) throw new UsageError('revoke needs the token id and FILE…');
       return revoke(ctx, id, files);
     }
-    throw new UsageError(`unknown action "${action ?? ''}": create, list or revoke`);
+    throw new UsageError(`unknown action "${action ?? ''}": the actions are create, list and revoke`);
   },
 };

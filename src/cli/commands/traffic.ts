@@ -1,6 +1,6 @@
 import type { TrafficSplit } from '../../router/router.js';
 import type { Command } from '../command.js';
-import { EXIT, flag, stringOption, UsageError } from '../command.js';
+import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { callServer } from '../client.js';
 import { loadFiles } from '../config-files.js';
 
@@ -24,13 +24,15 @@ export const traffic: Command = {
     const service = stringOption(ctx, 'service');
     const revision = stringOption(ctx, 'revision');
     const weightText = stringOption(ctx, 'weight');
+    const missing = [
+      service === undefined ? '--service' : null,
+      revision === undefined ? '--revision' : null,
+      weightText === undefined ? '--weight' : null,
+    ].filter((name) => name !== null);
     if (service === undefined || revision === undefined || weightText === undefined) {
-      throw new UsageError('--service, --revision and --weight are required');
+      throw new UsageError(`missing ${missing.join(', ')}: --service, --revision and --weight are required`);
     }
-    const weight = Number(weightText);
-    if (!Number.isFinite(weight) || weight < 0 || weight > 100) {
-      throw new UsageError(`--weight must be a percentage in [0, 100], got "${weightText}"`);
-    }
+    const weight = numberOption(ctx, 'weight', { min: 0, max: 100 }) as number;
     if (Math.abs(Math.round(weight * 100) - weight * 100) > 1e-6) {
       throw new UsageError(`--weight is limited to steps of 0.01%, got "${weightText}"`);
     }

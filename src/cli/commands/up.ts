@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { EXIT, stringOption } from '../command.js';
+import { EXIT, numberOption } from '../command.js';
 import { loadFiles } from '../config-files.js';
 import { addresses, serve, waitForAbort } from '../serve.js';
 
@@ -23,8 +23,8 @@ export const up: Command = {
   positionals: { min: 1, max: Infinity, name: 'FILE' },
   examples: ['augur up examples/shop/augur.yaml'],
   async run(ctx) {
+    const apiPort = numberOption(ctx, 'api-port', { min: 0, max: 65_535, whole: true }) ?? 0;
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
-    const apiPort = Number(stringOption(ctx, 'api-port') ?? '0');
     const serving = await serve(config.application, ctx.io, { apiPort });
     ctx.io.out(
       `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`,

@@ -1,4 +1,5 @@
 import { loadConfiguration } from '../../config/index.js';
+import { unavailableBackends } from '../../config/available.js';
 import { formatIssues } from '../../config/issues.js';
 import type { Command } from '../command.js';
 import { EXIT, flag } from '../command.js';
@@ -8,8 +9,11 @@ export const validate: Command = {
   summary: 'Check Application and Release files; report every error with file:line:column.',
   usage: 'FILE… [--json] [--check-ports]',
   description:
-    'Exit code 0 when the files are valid, 2 when they are not. With --json, prints\n' +
-    '{ "valid": bool, "issues": [{ file, line, column, path, code, message }], "summary" }.',
+    'Exit code 0 when the files are valid, 2 when they are not. A valid file may still name a backend\n' +
+    'this version cannot run (a router, metrics or store other than the builtin ones and SQLite): it\n' +
+    'is noted, and the commands that run the application refuse it. With --json, prints\n' +
+    '{ "valid": bool, "issues": [{ file, line, column, path, code, message }], "summary",\n' +
+    '"unavailable": [message] }.',
   options: {
     json: { type: 'boolean', description: 'machine-readable output' },
     'check-ports': { type: 'boolean', description: 'also report service ports already in use on 127.0.0.1' },
@@ -18,6 +22,7 @@ export const validate: Command = {
   examples: ['augur validate examples/shop/augur.yaml examples/shop/releases/cart-v2.yaml'],
   async run(ctx) {
     const result = await loadConfiguration([...ctx.positionals], { checkPorts: flag(ctx, 'check-ports') });
+    const unavailable = result.ok ? unavailableBackends(result.value.application) : [];
     if (flag(ctx, 'json')) {
       const body = result.ok
         ? {
@@ -28,8 +33,9 @@ export const validate: Command = {
               services: Object.keys(result.value.application.services),
               releases: result.value.releases.map((r) => r.name),
             },
+            unavailable,
           }
-        : { valid: false, issues: result.error, summary: null };
+        : { valid: false, issues: result.error, summary: null, unavailable };
       ctx.io.out(`${JSON.stringify(body, null, 2)}\n`);
       return result.ok ? EXIT.ok : EXIT.usage;
     }
@@ -43,6 +49,7 @@ export const validate: Command = {
         (releases.length > 0 ? `, releases ${releases.map((r) => r.name).join(', ')}` : '') +
         '\n',
     );
+    for (const line of unavailable) ctx.io.err(`note: ${line} (augur up refuses to run this file)\n`);
     return EXIT.ok;
   },
 };
