@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
 import { formatPath } from '../config/issues.js';
 import { AugurError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 import { readServer } from '../server/local-access.js';
+import { UsageError } from './command.js';
 import { ConfigInvalidError } from './config-files.js';
 import type { SseEvent } from './sse-client.js';
 import { readSse } from './sse-client.js';
@@ -27,24 +29,17 @@ export interface TargetHints {
 
 /**
  * The server a command talks to: `--server`, else `$AUGUR_SERVER`, else the Augur running for the
- * given Application's state directory (or `./.augur`), found through its server.json. The token is
- * `--token`, else `$AUGUR_TOKEN`, else — for that local Augur only — its admin token file.
+ * given Application's state directory (or `./.augur`), found through its server.json — used only
+ * when that record is trustworthy (see readServer). The token is `--token`, else `$AUGUR_TOKEN`,
+ * else — for that local Augur only — its admin token file. A malformed address is a usage error.
  */
 export function resolveTarget(hints: TargetHints): ServerTarget {
   const env = hints.env ?? process.env;
   const token = hints.token ?? nonEmpty(env['AUGUR_TOKEN']);
   const remote = hints.server ?? nonEmpty(env['AUGUR_SERVER']);
   if (remote !== undefined) {
-    if (!/^https?:\/\//.test(remote))
-      throw new AugurError(
-        'SERVER_URL_INVALID',
-        `the server address must be an http(s) URL, got "${remote}"`,
-      );
-    return {
-      url: remote.replace(/\/+$/, ''),
-      token,
-      source: hints.server !== undefined ? '--server' : 'AUGUR_SERVER',
-    };
+    const source = hints.server !== undefined ? '--server' : 'AUGUR_SERVER';
+    return { url: serverUrl(remote, source), token, source };
   }
   const stateDir = hints.stateDir ?? resolve('.augur');
   if (hints.stateDir === undefined && !existsSync(resolve(stateDir, 'server.json'))) {
@@ -55,6 +50,26 @@ export function resolveTarget(hints: TargetHints): ServerTarget {
   }
   const local = readServer(stateDir);
   return { url: local.info.url, token: token ?? local.token, source: `${stateDir}/server.json` };
+}
+
+function serverUrl(text: string, source: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below with the other malformed addresses.
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new UsageError(
+      `${source} must be an http(s) URL such as http://127.0.0.1:7070, got "${redactSecrets(text)}"`,
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UsageError(
+      `${source} must not hold credentials (user:password@): give the token with AUGUR_TOKEN or --token`,
+    );
+  }
+  return text.replace(/\/+$/, '');
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>

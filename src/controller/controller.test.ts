@@ -61,7 +61,7 @@ const healthy = (requests: number): WindowAggregate => ({
   windows: 1,
 });
 
-function provider(mode: { down: boolean }): MetricsProvider {
+function provider(mode: { down: boolean; canary?: Partial<WindowAggregate> }): MetricsProvider {
   const fail = (): never => {
     throw new Error('metrics backend unreachable');
   };
@@ -69,7 +69,7 @@ function provider(mode: { down: boolean }): MetricsProvider {
     aggregate: (q) =>
       mode.down
         ? Promise.reject(new Error('metrics backend unreachable'))
-        : Promise.resolve({ ...healthy(500), ...q }),
+        : Promise.resolve({ ...healthy(500), ...q, ...(q.revision === 'v2' ? mode.canary : {}) }),
     quantile: () => Promise.resolve(fail()),
     exceedances: () => Promise.resolve({ total: 500, above: 0 }),
     series: () => Promise.resolve([]),
@@ -83,22 +83,34 @@ class FakePlane implements ControlledPlane {
   weights: number[] = [];
   failuresLeft = 0;
   promoted = false;
+  /** The router takes the weight but never answers (the controller dies before it would). */
+  hangs = false;
+  /** How long the router takes to answer each call, by its number; null: at once. */
+  latency: (call: number) => number | null = () => null;
+  private calls = 0;
+  stopped = 0;
   constructor(p: MetricsProvider) {
     this.provider = p;
   }
   setTraffic(_s: string, _r: string, weight: number): Promise<unknown> {
+    if (this.hangs) {
+      this.weights.push(weight);
+      return new Promise(() => undefined);
+    }
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       return Promise.reject(new Error('router unreachable'));
     }
     this.weights.push(weight);
-    return Promise.resolve();
+    const ms = this.latency(++this.calls);
+    return ms === null ? Promise.resolve() : sleep(ms);
   }
   promote(): Promise<void> {
     this.promoted = true;
     return Promise.resolve();
   }
   stopRevision(): Promise<boolean> {
+    this.stopped++;
     return Promise.resolve(true);
   }
   stableOf(): string {
@@ -110,6 +122,16 @@ class FakePlane implements ControlledPlane {
 }
 
 const noPrediction: PredictionSource = { predict: () => Promise.resolve(null) };
+
+/** A store that can be made to refuse every write, as a full disk would. */
+class FailingStore extends SqliteStore {
+  full = false;
+  override saveRelease(...args: Parameters<SqliteStore['saveRelease']>): Promise<void> {
+    return this.full
+      ? Promise.reject(new Error('SQLITE_FULL: database or disk is full'))
+      : super.saveRelease(...args);
+  }
+}
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -125,6 +147,7 @@ function controller(
   events: ReleaseEvent[],
   outage: 'hold' | 'rollback' = 'hold',
   mitigations?: Mitigator,
+  stopCanaryAfterMs = 0,
 ) {
   return new RolloutController({
     ...(mitigations === undefined ? {} : { mitigations }),
@@ -135,7 +158,7 @@ function controller(
     clock: systemClock,
     onEvent: (e) => events.push(e),
     retry: { initialMs: 10, maxMs: 40 },
-    settings: { resumeAfterMs: 100, outageAfterMs: 300, outageAction: outage, stopCanaryAfterMs: 0 },
+    settings: { resumeAfterMs: 100, outageAfterMs: 300, outageAction: outage, stopCanaryAfterMs },
   });
 }
 
@@ -195,6 +218,101 @@ describe('rollout controller (fake data plane)', () => {
     const stored = await store.releaseEvents('r');
     expect(stored.map((e) => e.sequence)).toEqual(stored.map((_, i) => i));
     await c.close();
+    await store.close();
+  }, 20_000);
+
+  it("completes a rollback asked for before the router confirmed the first tier's weight", async () => {
+    const store = new SqliteStore(join(dir, 'early-rollback.db'));
+    const plane = new FakePlane(provider({ down: false }));
+    plane.failuresLeft = 1_000;
+    const events: ReleaseEvent[] = [];
+    const c = controller(plane, store, events);
+    await c.submit({ ...release, bake: { minDurationMs: 60_000, minRequests: 0 } });
+    await until(() => events.some((e) => e.type === 'router-failed'));
+    await c.command('r', { type: 'rollback' }, 'test');
+    // Weight 0 is what was last confirmed, but the first tier's request may still land: 0 is sent.
+    plane.failuresLeft = 0;
+    expect(await c.wait('r')).toBe('rolled-back');
+    expect(plane.weights).toEqual([0]);
+    expect((await store.getRelease('r'))?.phase).toBe('rolled-back');
+    await c.close();
+    await store.close();
+  }, 20_000);
+
+  it('after a restart, sends weight 0 again for a track that was rolling back', async () => {
+    const path = join(dir, 'restart-rollback.db');
+    const first = new SqliteStore(path);
+    // The router takes the first tier's weight, and the controller dies before it answers.
+    const dying = new FakePlane(provider({ down: false }));
+    dying.hangs = true;
+    const c1 = controller(dying, first, []);
+    await c1.submit({ ...release, bake: { minDurationMs: 60_000, minRequests: 0 } });
+    await c1.command('r', { type: 'abort' }, 'test');
+    expect(dying.weights).toEqual([1000]);
+    await c1.close();
+    // The data plane restored 10% for v2; the new controller must take it back.
+    const store = new SqliteStore(path);
+    const plane = new FakePlane(provider({ down: false }));
+    const c2 = controller(plane, store, []);
+    expect(await c2.resume()).toEqual(['r']);
+    expect(await c2.wait('r')).toBe('aborted');
+    expect(plane.weights).toEqual([0]);
+    await c2.close();
+    await store.close();
+    await first.close();
+  }, 20_000);
+
+  it("backs off on a timer while the store cannot take the router's confirmation", async () => {
+    const store = new FailingStore(join(dir, 'full.db'));
+    const plane = new FakePlane(provider({ down: false }));
+    // The first call is slow; later ones answer at once — but a retry loop that never waited on a
+    // timer would freeze the test run, so past 200 calls the router slows down.
+    plane.latency = (call) => (call === 1 ? 50 : call > 200 ? 10 : null);
+    const events: ReleaseEvent[] = [];
+    const c = controller(plane, store, events);
+    await c.submit({ ...release, name: 'full', bake: { minDurationMs: 60_000, minRequests: 0 } });
+    // The disk fills up while the router applies the first tier's weight.
+    store.full = true;
+    // A timer fires, so the process is not spinning; the router is retried at the backoff's pace.
+    await sleep(300);
+    expect(plane.weights.length).toBeGreaterThan(1);
+    expect(plane.weights.length).toBeLessThan(40);
+    expect(events.some((e) => /confirmation could not be stored: SQLITE_FULL/.test(e.message))).toBe(true);
+    // Once the store takes writes again, the confirmation is stored.
+    store.full = false;
+    await until(() => c.state('full')?.tracks[0]?.appliedWeight === 1000);
+    await c.close();
+    await store.close();
+  }, 20_000);
+
+  it('holds on metrics whose counts are not counts, and stores why', async () => {
+    const store = new SqliteStore(join(dir, 'counts.db'));
+    const plane = new FakePlane(provider({ down: false, canary: { requests: 20, errors: 21 } }));
+    const events: ReleaseEvent[] = [];
+    const c = controller(plane, store, events);
+    await c.submit(release);
+    const why =
+      /^HOLD cart v2: no usable metrics .*the canary's metrics are not valid counts \(errors 21 of 20 requests\)/;
+    await until(() => events.some((e) => why.test(e.message)));
+    await sleep(100);
+    const stored = await store.releaseEvents('r');
+    expect(stored.filter((e) => why.test(e.message))).toHaveLength(1);
+    expect(events.filter((e) => e.sequence === -1)).toEqual([]);
+    expect(c.state('r')?.tracks[0]).toMatchObject({ phase: 'progressing', tierIndex: 0 });
+    await c.close();
+    await store.close();
+  }, 20_000);
+
+  it('cancels its timers on close: a canary due to stop later is left to the next run', async () => {
+    const store = new SqliteStore(join(dir, 'close.db'));
+    const plane = new FakePlane(provider({ down: false }));
+    const c = controller(plane, store, [], 'hold', undefined, 200);
+    await c.submit({ ...release, bake: { minDurationMs: 60_000, minRequests: 0 } });
+    await c.command('r', { type: 'rollback' }, 'test');
+    expect(await c.wait('r')).toBe('rolled-back');
+    await c.close();
+    await sleep(400);
+    expect(plane.stopped).toBe(0);
     await store.close();
   }, 20_000);
 

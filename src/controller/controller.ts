@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { AugurError } from '../core/errors.js';
-import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
+import type { ApplicationConfig, ReleaseConfig, ServiceConfig } from '../config/types.js';
 import type { MetricsProvider } from '../metrics/provider.js';
 import type { Store } from '../store/store.js';
 import type { OperatorCommand } from './core/commands.js';
@@ -8,13 +8,20 @@ import { command, promotionApplied, routerFailed, weightApplied } from './core/c
 import type { Action, ReleaseEvent } from './core/events.js';
 import type { Analysis, Observation, PartialWindow } from './core/observation.js';
 import type { Step } from './core/release.js';
-import { createRelease, DEFAULT_SETTINGS, isTerminal, nextIntervalMs, releasePhase } from './core/release.js';
+import {
+  createRelease,
+  DEFAULT_SETTINGS,
+  isTerminal,
+  nextIntervalMs,
+  releasePhase,
+  routerPending,
+} from './core/release.js';
 import type { ControllerSettings } from './core/release.js';
 import { tick } from './core/tick.js';
-import type { PriorRisk, ReleasePhase, ReleaseState } from './core/types.js';
+import type { PriorRisk, ReleasePhase, ReleaseState, ServiceTrack } from './core/types.js';
 import { type MitigationOutcome, mitigationDone } from './core/mitigation.js';
 import type { Mitigator } from './mitigator.js';
-import { observeTrack } from './observe.js';
+import { observeTrack, validCounts } from './observe.js';
 import type { Forecaster, PredictionSource } from './predicted/source.js';
 
 /** What the controller drives: the data plane (builtin today; HAProxy, NGINX … later). */
@@ -67,6 +74,8 @@ export class RolloutController {
   private readonly releases = new Map<string, Running>();
   private readonly options: ControllerOptions;
   private closed = false;
+  /** Backoffs and delayed stops, each with what to do if close() cancels it first. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -157,11 +166,34 @@ export class RolloutController {
   async close(): Promise<void> {
     this.closed = true;
     for (const running of this.releases.values()) if (running.timer !== null) clearTimeout(running.timer);
+    for (const [timer, cancelled] of this.timers) {
+      clearTimeout(timer);
+      cancelled();
+    }
+    this.timers.clear();
     await Promise.all([...this.releases.values()].map((r) => r.queue));
   }
 
   private get settings(): ControllerSettings {
     return this.options.settings ?? DEFAULT_SETTINGS;
+  }
+
+  private get retry(): { readonly initialMs: number; readonly maxMs: number } {
+    return this.options.retry ?? { initialMs: 200, maxMs: 5_000 };
+  }
+
+  private after(ms: number, run: () => void, cancelled: () => void = () => undefined): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      run();
+    }, ms);
+    this.timers.set(timer, cancelled);
+    return timer;
+  }
+
+  /** Waits on a timer; close() ends the wait early, so that nothing waits on a cancelled timer. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => this.after(ms, resolve, resolve));
   }
 
   private now(): number {
@@ -238,13 +270,7 @@ export class RolloutController {
       if (service === undefined) continue;
       const from = track.observedUntil ?? Math.floor((track.tiers[0]?.startedAt ?? now) / 1000) * 1000;
       if (to - from < 1000) continue;
-      const stable = this.options.plane.stableOf(track.service);
-      observations.push(
-        await observeTrack(this.options.plane, this.options.prediction, service, track, stable, from, to, {
-          ...(this.options.forecaster === undefined ? {} : { forecaster: this.options.forecaster }),
-          latencyIncrease: running.spec.tolerance?.latencyIncrease ?? 0,
-        }),
-      );
+      observations.push(await this.observe(running, service, track, from, to));
     }
     const partial = await this.currentSecond(running.state, to, now);
     await this.commit(
@@ -252,6 +278,48 @@ export class RolloutController {
       tick(running.state, observations, this.options.analysis(running.spec), now, partial),
       false,
     );
+  }
+
+  /**
+   * One track's window. Whatever fails while reading it is that track's missing data — recorded by
+   * the core as a hold, with its reason — rather than a tick that fails for every track.
+   */
+  private async observe(
+    running: Running,
+    service: ServiceConfig,
+    track: ServiceTrack,
+    from: number,
+    to: number,
+  ): Promise<Observation> {
+    try {
+      const stable = this.options.plane.stableOf(track.service);
+      return await observeTrack(
+        this.options.plane,
+        this.options.prediction,
+        service,
+        track,
+        stable,
+        from,
+        to,
+        {
+          ...(this.options.forecaster === undefined ? {} : { forecaster: this.options.forecaster }),
+          latencyIncrease: running.spec.tolerance?.latencyIncrease ?? 0,
+        },
+      );
+    } catch (error) {
+      return {
+        service: track.service,
+        from,
+        to,
+        weight: track.appliedWeight,
+        canary: null,
+        stable: null,
+        crashLoop: false,
+        risk: null,
+        predicted: null,
+        unavailable: error instanceof Error ? error.message : String(error),
+      };
+    }
   }
 
   /**
@@ -270,6 +338,8 @@ export class RolloutController {
           from: to,
           to: to + 1000,
         });
+        // Counts that are not counts are no evidence of failure either.
+        if (!validCounts(w)) continue;
         partial.push({
           service: track.service,
           from: to,
@@ -289,9 +359,9 @@ export class RolloutController {
         this.runMitigation(running);
       } else if (action.type === 'stop-revision') {
         const delay = Math.max(0, action.notBefore - this.now());
-        setTimeout(() => {
+        this.after(delay, () => {
           this.options.plane.stopRevision(action.service, action.revision).catch(() => undefined);
-        }, delay).unref();
+        }).unref();
       } else {
         this.startApplier(running, action.service);
       }
@@ -299,57 +369,83 @@ export class RolloutController {
   }
 
   /**
-   * One applier per service: it drives the router towards the weight the state wants now (a newer
-   * target supersedes an older one), retrying with backoff, and stores the confirmation.
+   * One applier per service: it drives the router towards what the state wants now (a newer target
+   * supersedes an older one; a rollback always sends weight 0), retrying with backoff, and stores
+   * the confirmation.
    */
   private startApplier(running: Running, service: string): void {
     if (running.appliers.has(service)) return;
     running.appliers.add(service);
-    const retry = this.options.retry ?? { initialMs: 200, maxMs: 5_000 };
-    const loop = async (): Promise<void> => {
-      let attempt = 0;
-      for (;;) {
-        if (this.closed) return;
-        const track = running.state.tracks.find((t) => t.service === service);
-        if (track === undefined) return;
-        const promote = track.phase === 'promoting';
-        if (!promote && track.appliedWeight === track.targetWeight) return;
-        const target = track.targetWeight;
-        try {
-          if (promote) await this.options.plane.promote(service, track.canary);
-          else await this.options.plane.setTraffic(service, track.canary, target);
-          attempt = 0;
-          await this.enqueue(running, () =>
-            this.commit(
-              running,
-              promote
-                ? promotionApplied(running.state, service, this.now())
-                : weightApplied(running.state, service, target, this.now()),
-              false,
-            ),
-          );
-        } catch (error) {
-          attempt++;
-          const message = error instanceof Error ? error.message : String(error);
-          await this.enqueue(running, () =>
-            this.commit(running, routerFailed(running.state, service, message, attempt, this.now()), false),
-          );
-          await new Promise((r) =>
-            setTimeout(r, Math.min(retry.maxMs, retry.initialMs * 2 ** (attempt - 1))),
-          );
-        }
-      }
-    };
-    loop()
-      .catch((error: unknown) => this.report(running, `router applier failed: ${(error as Error).message}`))
+    this.applyUntilConfirmed(running, service)
+      .catch((error: unknown) => {
+        this.report(running, `router applier failed: ${(error as Error).message}`);
+        // Restarting at once could spin without ever yielding to a timer: wait first.
+        return this.pause(this.retry.maxMs);
+      })
       .finally(() => {
         running.appliers.delete(service);
         // A new target may have arrived while this applier was finishing: never drop it.
         const track = running.state.tracks.find((t) => t.service === service);
-        const pending =
-          track !== undefined && (track.phase === 'promoting' || track.appliedWeight !== track.targetWeight);
-        if (pending && !this.closed) this.startApplier(running, service);
+        if (track !== undefined && routerPending(track) && !this.closed) this.startApplier(running, service);
       });
+  }
+
+  private async applyUntilConfirmed(running: Running, service: string): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      const track = running.state.tracks.find((t) => t.service === service);
+      if (this.closed || track === undefined || !routerPending(track)) return;
+      if (await this.applyOnce(running, track, attempt + 1)) {
+        attempt = 0;
+      } else {
+        attempt++;
+        // Every failed attempt waits on a timer, whatever failed: the router or the store.
+        await this.pause(Math.min(this.retry.maxMs, this.retry.initialMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /**
+   * One attempt: the router call, then its confirmation stored. False when either failed: a router
+   * failure is stored as an event, and one the store cannot take is reported to observers.
+   */
+  private async applyOnce(running: Running, track: ServiceTrack, attempt: number): Promise<boolean> {
+    const { service, canary } = track;
+    const promote = track.phase === 'promoting';
+    const target = track.targetWeight;
+    try {
+      if (promote) await this.options.plane.promote(service, canary);
+      else await this.options.plane.setTraffic(service, canary, target);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.enqueue(running, () =>
+        this.commit(running, routerFailed(running.state, service, message, attempt, this.now()), false),
+      ).catch((failure: unknown) =>
+        this.report(
+          running,
+          `${service}: router failed (${message}), not stored: ${(failure as Error).message}`,
+        ),
+      );
+      return false;
+    }
+    try {
+      await this.enqueue(running, () =>
+        this.commit(
+          running,
+          promote
+            ? promotionApplied(running.state, service, this.now())
+            : weightApplied(running.state, service, target, this.now()),
+          false,
+        ),
+      );
+      return true;
+    } catch (error) {
+      this.report(
+        running,
+        `${service}: the router's confirmation could not be stored: ${(error as Error).message}`,
+      );
+      return false;
+    }
   }
 
   /**
@@ -407,16 +503,14 @@ export class RolloutController {
 function pendingActions(state: ReleaseState): Action[] {
   const actions: Action[] = [];
   for (const track of state.tracks) {
-    if (track.phase === 'promoting')
-      actions.push({ type: 'make-stable', service: track.service, revision: track.canary });
-    else if (!isTerminal(track) && track.appliedWeight !== track.targetWeight) {
-      actions.push({
-        type: 'set-weight',
-        service: track.service,
-        revision: track.canary,
-        weight: track.targetWeight,
-      });
-    }
+    if (!routerPending(track)) continue;
+    // A rolling-back track sends 0 again even if 0 was confirmed: the data plane may have restored
+    // a weight requested before the rollback.
+    actions.push(
+      track.phase === 'promoting'
+        ? { type: 'make-stable', service: track.service, revision: track.canary }
+        : { type: 'set-weight', service: track.service, revision: track.canary, weight: track.targetWeight },
+    );
   }
   // A check or restore that was running when the controller stopped runs again: each is idempotent.
   const step = state.mitigation?.pending ?? null;

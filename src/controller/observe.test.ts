@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { ServiceConfig } from '../config/types.js';
 import { ManualClock } from '../core/clock.js';
 import { BuiltinMetrics } from '../metrics/builtin/builtin-metrics.js';
+import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import type { ServiceTrack } from './core/types.js';
 import { observeTrack } from './observe.js';
-import type { PredictionSource } from './predicted/source.js';
+import type { Forecaster, PredictionSource } from './predicted/source.js';
 
 const T0 = 1_700_000_040_000;
 
@@ -68,5 +69,70 @@ describe('observeTrack', () => {
     expect(tolerant.latencySplit?.canaryThresholdMs).toBeCloseTo(2 * median + 1, 6);
     expect(tolerant.latencySplit?.canaryAbove).toBe(2);
     expect(tolerant.latencySplit?.stableAbove).toBe(strict.latencySplit?.stableAbove);
+  });
+
+  it('reads counts that are not counts as a window without data, and a CPU or risk figure that is no number as unknown', async () => {
+    const aggregate = (q: { revision: string }, canary: Partial<WindowAggregate>): WindowAggregate => ({
+      service: 'cart',
+      revision: q.revision,
+      from: T0,
+      to: T0 + 1000,
+      requests: 100,
+      errors: 0,
+      timeouts: 0,
+      resets: 0,
+      errorRate: 0,
+      latency: { p50: 1, p95: 2, p99: 3, mean: 1, max: 4 },
+      inflightMax: 1,
+      cpuCores: 0.1,
+      rssBytes: null,
+      windows: 1,
+      ...(q.revision === 'v2' ? canary : {}),
+    });
+    const provider = (canary: Partial<WindowAggregate>): MetricsProvider => ({
+      aggregate: (q) => Promise.resolve(aggregate(q, canary)),
+      quantile: () => Promise.resolve(null),
+      exceedances: () => Promise.resolve({ total: 100, above: 0 }),
+      series: () => Promise.resolve([]),
+      revisions: () => Promise.resolve([]),
+    });
+    const read = (canary: Partial<WindowAggregate>, forecaster?: Forecaster) =>
+      observeTrack(
+        { provider: provider(canary), crashLooping: () => false },
+        noPrediction,
+        service,
+        tiered,
+        'v1',
+        T0,
+        T0 + 1000,
+        forecaster === undefined ? {} : { forecaster },
+      );
+    const tiered = {
+      ...track,
+      tierIndex: 0,
+      tiers: [
+        { share: 10, startedAt: T0 - 5000, confirmedAt: T0 - 4000 },
+        { share: 100, startedAt: null, confirmedAt: null },
+      ],
+    } as unknown as ServiceTrack;
+    for (const [canary, why] of [
+      [{ requests: 20, errors: 21 }, "the canary's metrics are not valid counts (errors 21 of 20 requests)"],
+      [{ requests: Number.NaN }, "the canary's metrics are not valid counts (requests NaN)"],
+      [{ errors: -1 }, "the canary's metrics are not valid counts (errors -1 of 100 requests)"],
+      [
+        { logLatency: { n: 2, sum: Number.POSITIVE_INFINITY, sumSq: 1 } },
+        "the canary's metrics are not valid counts (log-latency moments n 2, Σ Infinity, Σ² 1)",
+      ],
+    ] as const) {
+      const o = await read(canary);
+      expect(o).toMatchObject({ canary: null, stable: null, unavailable: why });
+    }
+    expect((await read({ cpuCores: Number.NaN })).canary?.cpuCores).toBeNull();
+    const nan: Forecaster = {
+      forecast: () => Promise.resolve({ risk: Number.NaN, breachTier: null, detail: 'no figure' }),
+    };
+    const forecast = await read({}, nan);
+    expect(forecast.risk).toBeNull();
+    expect(forecast.forecast).toMatchObject({ breachTier: null, detail: 'no figure' });
   });
 });

@@ -2,6 +2,7 @@ import type { ServiceConfig } from '../config/types.js';
 import type { MetricsProvider, WindowAggregate } from '../metrics/provider.js';
 import { LATENCY_MARGIN_MS } from './core/observation.js';
 import type { LogLatencyMoments, Observation, RevisionWindow } from './core/observation.js';
+import { bakeStart } from './core/release.js';
 import type { ServiceTrack } from './core/types.js';
 import type { Forecaster, PredictionSource } from './predicted/source.js';
 
@@ -40,8 +41,10 @@ export async function observeTrack(
       revisionWindow(sources.provider, service, track.canary, from, to),
       revisionWindow(sources.provider, service, stable, from, to),
     ]);
+    const unusable = unusableCounts(canary, 'canary') ?? unusableCounts(baseline, 'stable');
+    if (unusable !== null) return { ...base, canary: null, stable: null, unavailable: unusable };
     const range = await prediction.predict(service, stable, track.canary, from, to);
-    const predicted =
+    const read =
       range === null
         ? null
         : {
@@ -53,10 +56,13 @@ export async function observeTrack(
                 revision: track.canary,
                 from,
                 to,
+                exact: true,
                 thresholdMs: range.latencyHighMs,
               })
             ).above,
           };
+    // An exceedance count that is not a count leaves the window without a prediction to test.
+    const predicted = read !== null && isCount(read.above) ? read : null;
     const latencySplit = await sharedThresholdSplit(
       sources.provider,
       service,
@@ -66,7 +72,8 @@ export async function observeTrack(
       to,
       latencyIncrease,
     );
-    const stableBefore = await logLatencyBefore(sources.provider, service, stable, from, to);
+    const before = await logLatencyBefore(sources.provider, service, stable, from, to);
+    const stableBefore = before !== null && momentsProblem(before) === null ? before : null;
     const forecast = await forecastTrack(forecaster, service, track, stable, to);
     return {
       ...base,
@@ -93,20 +100,62 @@ async function revisionWindow(
   from: number,
   to: number,
 ): Promise<RevisionWindow> {
-  const query = { service: service.name, revision, from, to };
+  // Exact: a window the tests count must hold nothing an earlier window held (after a restart the
+  // builtin provider would otherwise count a stored minute whole).
+  const query = { service: service.name, revision, from, to, exact: true };
   const aggregate: WindowAggregate = await provider.aggregate(query);
   const limit = service.limits.latencyP99Ms;
   const slow =
     limit === undefined ? null : (await provider.exceedances({ ...query, thresholdMs: limit })).above;
+  const cpu = aggregate.cpuCores;
   return {
     requests: aggregate.requests,
     errors: aggregate.errors,
     slow,
     latencyP99Ms: aggregate.latency.p99,
-    cpuCores: aggregate.cpuCores,
+    // A CPU figure that is not a number is unknown, as when the source has none.
+    cpuCores: cpu !== null && isCount(cpu) ? cpu : null,
     cpuCapacity: service.resources.cpu * service.resources.replicas,
     logLatency: aggregate.logLatency ?? null,
   };
+}
+
+/**
+ * Why a revision's window cannot be tested, or null when it can. Counts must be finite and ≥ 0,
+ * with no more errors than requests, and log-latency moments consistent: a provider that reports
+ * otherwise has lost or mangled the window, and its figures are no evidence either way — the window
+ * counts as missing, so the track holds and the outage clock runs.
+ */
+export function unusableCounts(w: RevisionWindow, revision: 'canary' | 'stable'): string | null {
+  const problem = countsProblem(w);
+  return problem === null ? null : `the ${revision}'s metrics are not valid counts (${problem})`;
+}
+
+/** Requests and errors that can be counts of the same requests. */
+export function validCounts(w: { readonly requests: number; readonly errors: number }): boolean {
+  return isCount(w.requests) && isCount(w.errors) && w.errors <= w.requests;
+}
+
+function countsProblem(w: RevisionWindow): string | null {
+  if (!isCount(w.requests)) return `requests ${w.requests}`;
+  if (!validCounts(w)) return `errors ${w.errors} of ${w.requests} requests`;
+  if (w.slow !== null && !isCount(w.slow)) return `slow requests ${w.slow}`;
+  const moments = w.logLatency ?? null;
+  return moments === null ? null : momentsProblem(moments);
+}
+
+function momentsProblem(m: LogLatencyMoments): string | null {
+  const valid =
+    Number.isInteger(m.n) &&
+    m.n >= 0 &&
+    Number.isFinite(m.sum) &&
+    isCount(m.sumSq) &&
+    (m.n > 0 || (m.sum === 0 && m.sumSq === 0));
+  return valid ? null : `log-latency moments n ${m.n}, Σ ${m.sum}, Σ² ${m.sumSq}`;
+}
+
+function isCount(value: number): boolean {
+  return Number.isFinite(value) && value >= 0;
 }
 
 /**
@@ -159,7 +208,7 @@ async function sharedThresholdSplit(
       q: 0.5,
     });
     if (thresholdMs === null) return null;
-    const query = { service: service.name, from, to };
+    const query = { service: service.name, from, to, exact: true };
     // With a sketch both thresholds round to bucket edges; the canary's is never the lower one.
     const canaryThresholdMs = thresholdMs * (1 + latencyIncrease) + LATENCY_MARGIN_MS;
     const [c, s] = await Promise.all([
@@ -189,12 +238,14 @@ async function forecastTrack(
   track: ServiceTrack,
   stable: string,
   to: number,
-): Promise<(Observation['forecast'] & { risk: number }) | null | undefined> {
+): Promise<(Observation['forecast'] & { risk: number | null }) | null | undefined> {
   if (forecaster === undefined) return undefined;
   const tier = track.tiers[track.tierIndex];
-  if (tier?.startedAt === null || tier === undefined || track.tierIndex >= track.tiers.length - 1)
-    return null;
-  const from = Math.ceil(tier.startedAt / 1000) * 1000;
+  if (tier === undefined || track.tierIndex >= track.tiers.length - 1) return null;
+  // The tier's own figures begin once its weight is confirmed.
+  const since = bakeStart(tier);
+  if (since === null) return null;
+  const from = Math.ceil(since / 1000) * 1000;
   if (to - from < 1000) return null;
   try {
     const forecast = await forecaster.forecast({
@@ -206,9 +257,12 @@ async function forecastTrack(
       from,
       to,
     });
-    return forecast === null
-      ? null
-      : { risk: forecast.risk, breachTier: forecast.breachTier, detail: forecast.detail };
+    if (forecast === null) return null;
+    // A risk that is not a probability is kept as unknown (null beside the forecast): the core then
+    // holds the tier, and the observation replays the same through JSON.
+    const { risk } = forecast;
+    const known = Number.isFinite(risk) && risk >= 0 && risk <= 1;
+    return { risk: known ? risk : null, breachTier: forecast.breachTier, detail: forecast.detail };
   } catch {
     return null;
   }

@@ -11,6 +11,13 @@ export interface RangeQuery {
   readonly revision: string;
   readonly from: number;
   readonly to: number;
+  /**
+   * Count nothing from outside [from, to), even where the provider only keeps coarser windows that
+   * straddle an end (the builtin provider's stored minutes): such a window is left out, so the
+   * answer may miss requests but never counts one twice across consecutive ranges. For analysis,
+   * where evidence counted twice would overstate it.
+   */
+  readonly exact?: boolean;
 }
 
 export interface QuantileQuery extends RangeQuery {

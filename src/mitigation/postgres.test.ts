@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,10 +24,14 @@ function asPostgres(command: string): void {
 const bin = postgresBin();
 const available = bin !== null && existsSync('/usr/bin/pg_dump') && existsSync('/usr/bin/psql');
 
-/** A private PostgreSQL on a free loopback port, its data in a temp dir (started and stopped here). */
+/**
+ * A private PostgreSQL on a free loopback port, its data in a temp dir (started and stopped here).
+ * It asks for a password, as a production database would: pg_dump and pg_restore must get it.
+ */
 describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_restore)', () => {
   const root = mkdtempSync(join(tmpdir(), 'augur-pg-'));
   const data = join(root, 'data');
+  const password = 'p@ss word';
   let url = '';
   const psql = (sql: string): string =>
     execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-tAc', sql], { encoding: 'utf8' }).trim();
@@ -38,11 +42,16 @@ describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_resto
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
     chownSync(root, uid, gid);
-    asPostgres(`${join(bin ?? '', 'initdb')} -D ${data} -U postgres --auth=trust --no-sync`);
+    const pwfile = join(root, 'pw');
+    writeFileSync(pwfile, `${password}\n`);
+    chownSync(pwfile, uid, gid);
+    asPostgres(
+      `${join(bin ?? '', 'initdb')} -D ${data} -U postgres --auth=scram-sha-256 --pwfile=${pwfile} --no-sync`,
+    );
     asPostgres(
       `${join(bin ?? '', 'pg_ctl')} -D ${data} -l ${join(root, 'log')} -o "-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off" -w start`,
     );
-    url = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+    url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     psql('CREATE TABLE items (id serial PRIMARY KEY, bad boolean NOT NULL)');
     psql('INSERT INTO items (bad) SELECT false FROM generate_series(1, 50)');
   }, 60_000);
@@ -79,6 +88,7 @@ describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_resto
     const failed = await runner.check([mitigation]);
     expect(failed[0]?.ok).toBe(false);
     expect(failed[0]?.detail).toMatch(/bad items/);
+    expect(failed[0]?.detail).not.toContain(encodeURIComponent(password));
     const restored = await runner.restore([mitigation], backup === undefined ? [] : [backup]);
     expect(restored[0]?.ok).toBe(true);
     expect((await runner.check([mitigation]))[0]?.ok).toBe(true);

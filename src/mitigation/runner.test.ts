@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Database from 'better-sqlite3';
@@ -133,5 +143,133 @@ describe('mitigations on a real SQLite database', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+/**
+ * Stand-ins for pg_dump and pg_restore, first on PATH: each records its arguments and the
+ * environment it was given, then succeeds, or fails as libpq does when the database is `down`.
+ */
+function fakePostgresTools(root: string): { log: string; bin: string } {
+  const bin = join(root, 'bin');
+  const log = join(root, 'calls.jsonl');
+  mkdirSync(bin);
+  const script = `#!${process.execPath}
+const { appendFileSync, writeFileSync } = require('node:fs');
+const args = process.argv.slice(2);
+appendFileSync(${JSON.stringify(log)}, JSON.stringify({
+  args,
+  password: process.env.PGPASSWORD ?? null,
+  token: process.env.AUGUR_TOKEN ?? null,
+}) + '\\n');
+if (args.some((a) => a.includes('/down'))) {
+  console.error('pg: connection to server failed: FATAL: database "down" does not exist');
+  process.exit(1);
+}
+const file = args.find((a) => a.startsWith('--file='));
+if (file !== undefined) writeFileSync(file.slice('--file='.length), 'dump');
+`;
+  for (const name of ['pg_dump', 'pg_restore']) {
+    writeFileSync(join(bin, name), script);
+    chmodSync(join(bin, name), 0o755);
+  }
+  return { log, bin };
+}
+
+describe('what mitigation commands are given and what their failures say', () => {
+  const saved = { path: process.env['PATH'], token: process.env['AUGUR_TOKEN'] };
+  afterEach(() => {
+    process.env['PATH'] = saved.path;
+    if (saved.token === undefined) delete process.env['AUGUR_TOKEN'];
+    else process.env['AUGUR_TOKEN'] = saved.token;
+  });
+
+  it('gives pg_dump and pg_restore the password through PGPASSWORD, never on the command line', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'augur-mitigation-'));
+    dirs.push(root);
+    const { log, bin } = fakePostgresTools(root);
+    process.env['PATH'] = `${bin}:${saved.path ?? ''}`;
+    process.env['AUGUR_TOKEN'] = 'augur_operator-secret';
+    const runner = new MitigationRunner({ stateDir: join(root, 'state'), baseDir: root });
+    const url = 'postgresql://app:s3%40cret@127.0.0.1:5432/orders?sslmode=disable';
+    const mitigation: MitigationConfig = { name: 'orders', backup: { postgres: url }, restore: 'auto' };
+    const [backup] = await runner.backup('r1', [mitigation], Date.UTC(2026, 10, 27));
+    const restored = await runner.restore([mitigation], backup === undefined ? [] : [backup]);
+    expect(restored[0]).toMatchObject({ ok: true });
+    const calls = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { args: string[]; password: string | null; token: string | null });
+    expect(calls).toHaveLength(2);
+    const bare = 'postgresql://app@127.0.0.1:5432/orders?sslmode=disable';
+    expect(calls[0]?.args).toContain(bare);
+    expect(calls[1]?.args).toContain(`--dbname=${bare}`);
+    for (const call of calls) {
+      expect(call.args.join(' ')).not.toMatch(/s3/);
+      expect(call.password).toBe('s3@cret');
+      // Nor does a mitigation command act on the API with the operator's token.
+      expect(call.token).toBeNull();
+    }
+
+    const down: MitigationConfig = {
+      name: 'down',
+      backup: { postgres: 'postgres://app:s3cret@127.0.0.1/down' },
+      restore: 'auto',
+    };
+    const failure = await runner.backup('r2', [down], Date.UTC(2026, 10, 27)).catch((e: unknown) => e);
+    expect((failure as Error).message).toMatch(/pg_dump .*exited 1: pg: connection to server failed/);
+    const failed = await runner.restore([down], [{ name: 'down', path: backup?.path ?? '', takenAt: 0 }]);
+    expect(failed[0]).toMatchObject({ ok: false });
+    expect(JSON.stringify([(failure as Error).message, failed])).not.toMatch(/s3cret/);
+  });
+
+  it('never repeats a password from a check’s command line or URL', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'augur-mitigation-'));
+    dirs.push(root);
+    const runner = new MitigationRunner({ stateDir: join(root, 'state'), baseDir: root });
+    const results = await runner.check([
+      {
+        name: 'psql',
+        check: {
+          command: [
+            process.execPath,
+            '-e',
+            'console.error(process.argv[1]); process.exit(2)',
+            'postgres://app:s3cret@127.0.0.1/orders',
+          ],
+        },
+        restore: 'manual',
+      },
+      {
+        name: 'echoes',
+        check: { command: [process.execPath, '-e', 'console.log("checked host=db password=s3cret")'] },
+        restore: 'manual',
+      },
+      { name: 'probe', check: { http: 'http://probe:s3cret@127.0.0.1:9/health' }, restore: 'manual' },
+    ]);
+    expect(results.map((r) => [r.name, r.ok])).toEqual([
+      ['psql', false],
+      ['echoes', true],
+      ['probe', false],
+    ]);
+    expect(results[0]?.detail).toMatch(/postgres:\/\/app:\*\*\*@127\.0\.0\.1\/orders exited 2/);
+    expect(JSON.stringify(results)).not.toMatch(/s3cret/);
+    // A backup command's failure travels to the release's events and the API as it is thrown.
+    const backup = await runner
+      .backup(
+        'r1',
+        [
+          {
+            name: 'dump',
+            backup: {
+              command: [process.execPath, '-e', 'process.exit(3)', 'postgres://app:s3cret@db/orders'],
+            },
+            restore: 'manual',
+          },
+        ],
+        0,
+      )
+      .catch((error: unknown) => error as Error);
+    expect((backup as Error).message).toMatch(/app:\*\*\*@db\/orders exited 3/);
   });
 });

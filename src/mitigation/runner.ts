@@ -5,6 +5,9 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MitigationConfig } from '../config/types.js';
 import type { BackupRecord, Mitigator, StepResult } from '../controller/mitigator.js';
+import { inheritedEnv } from '../core/child-env.js';
+import { redactSecrets } from '../core/redact.js';
+import { splitPassword } from './pg-connection.js';
 
 export type { BackupRecord, StepResult };
 
@@ -56,7 +59,8 @@ export class MitigationRunner implements Mitigator {
             db.close();
           }
         } else if ('postgres' in m.backup) {
-          await this.run(['pg_dump', '--format=custom', `--file=${partial}`, m.backup.postgres], {});
+          const { conn, password } = splitPassword(m.backup.postgres);
+          await this.run(['pg_dump', '--format=custom', `--file=${partial}`, conn], passwordEnv(password));
         } else {
           mkdirSync(partial, { recursive: true });
           await this.run(m.backup.command, { AUGUR_MITIGATION: 'backup', AUGUR_BACKUP_PATH: partial });
@@ -81,17 +85,18 @@ export class MitigationRunner implements Mitigator {
       try {
         if ('command' in m.check) {
           const out = await this.run(m.check.command, { AUGUR_MITIGATION: 'check' });
-          results.push({ name: m.name, ok: true, detail: out.trim().split('\n').pop() ?? 'passed' });
+          const last = out.trim().split('\n').pop() ?? 'passed';
+          results.push({ name: m.name, ok: true, detail: redactSecrets(last) });
         } else {
           const response = await fetch(m.check.http, { signal: AbortSignal.timeout(this.options.timeoutMs) });
           results.push({
             name: m.name,
             ok: response.ok,
-            detail: `HTTP ${response.status} from ${m.check.http}`,
+            detail: `HTTP ${response.status} from ${redactSecrets(m.check.http)}`,
           });
         }
       } catch (error) {
-        results.push({ name: m.name, ok: false, detail: (error as Error).message });
+        results.push({ name: m.name, ok: false, detail: redactSecrets((error as Error).message) });
       }
     }
     return results;
@@ -120,9 +125,10 @@ export class MitigationRunner implements Mitigator {
           }
           results.push({ name: m.name, ok: true, detail: `${target} restored from ${record.path}` });
         } else if ('postgres' in m.backup) {
+          const { conn, password } = splitPassword(m.backup.postgres);
           await this.run(
-            ['pg_restore', '--clean', '--if-exists', `--dbname=${m.backup.postgres}`, record.path],
-            {},
+            ['pg_restore', '--clean', '--if-exists', `--dbname=${conn}`, record.path],
+            passwordEnv(password),
           );
           results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
         } else {
@@ -130,7 +136,7 @@ export class MitigationRunner implements Mitigator {
           results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
         }
       } catch (error) {
-        results.push({ name: m.name, ok: false, detail: (error as Error).message });
+        results.push({ name: m.name, ok: false, detail: redactSecrets((error as Error).message) });
       }
     }
     return results;
@@ -157,27 +163,36 @@ export class MitigationRunner implements Mitigator {
     for (const old of found.slice(this.options.keep)) rmSync(old.path, { recursive: true, force: true });
   }
 
-  /** Runs a configured command (never a shell) in baseDir; rejects on a non-zero exit or timeout. */
+  /**
+   * Runs a configured command (never a shell) in baseDir; rejects on a non-zero exit or timeout.
+   * Its arguments and output may hold a connection string: the messages are redacted.
+   */
   private run(command: readonly string[], env: Record<string, string>): Promise<string> {
     const [file, ...args] = command;
     if (file === undefined) return Promise.reject(new Error('empty command'));
     return new Promise((done, fail) => {
       const child = spawn(file, args, {
         cwd: this.options.baseDir,
-        env: { ...process.env, ...env },
+        env: { ...inheritedEnv(process.env), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: this.options.timeoutMs,
       });
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-4_096)));
       child.stderr.on('data', (chunk: Buffer) => (out = (out + chunk.toString()).slice(-4_096)));
-      child.on('error', fail);
+      child.on('error', (error) => fail(new Error(redactSecrets(error.message))));
       child.on('close', (code, signal) => {
         if (code === 0) done(out);
-        else fail(new Error(`${command.join(' ')} exited ${signal ?? code}: ${lastLine(out)}`));
+        else
+          fail(new Error(redactSecrets(`${command.join(' ')} exited ${signal ?? code}: ${lastLine(out)}`)));
       });
     });
   }
+}
+
+/** PGPASSWORD for pg_dump and pg_restore, when the connection string held a password. */
+function passwordEnv(password: string | null): Record<string, string> {
+  return password === null ? {} : { PGPASSWORD: password };
 }
 
 /** The last line worth showing of a command's output (Node's trailing version banner skipped). */

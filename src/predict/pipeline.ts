@@ -8,6 +8,7 @@ import type {
 import { CalibratedRanges } from '../calibration/model-set.js';
 import { loadRanges } from '../calibration/service.js';
 import { type ModelStatus, modelStatus } from '../calibration/status.js';
+import { redactSecrets } from '../core/redact.js';
 import { profileRelease } from '../sandbox/index.js';
 import type { ServiceProfile } from '../sim/profile.js';
 import { openStore } from '../store/open.js';
@@ -59,7 +60,9 @@ export async function predictPipeline(
   let history: MetricMinute[] = [];
   try {
     if (store === null) {
-      notes.push(`no stored history (${app.store.url} does not exist): load assumed from --rate`);
+      notes.push(
+        `no stored history (${redactSecrets(app.store.url)} does not exist): load assumed from --rate`,
+      );
     } else {
       const now = options.now ?? Date.now();
       history = await store.metricHistory({ from: now - (options.historyMs ?? 7 * 86_400_000), to: now });

@@ -2,7 +2,12 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AugurError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
+import { isLoopbackHost } from '../load/target.js';
+import { refuseForeignCaller } from './host-check.js';
 import { bearerToken, HttpError, reply } from './http.js';
+import type { ApiLimits } from './limits.js';
+import { API_LIMITS } from './limits.js';
 import { planeRoutes } from './routes/plane.js';
 import { releaseRoutes } from './routes/releases.js';
 import type { ApiDeps, Route } from './routes/route.js';
@@ -17,6 +22,9 @@ export interface ControlApiOptions extends ApiDeps {
    * on the machine could read the state directory anyway. Mutations always need a token.
    */
   readonly openReads: boolean;
+  readonly limits?: Partial<ApiLimits>;
+  /** Where the details of internal errors go (the client is told only that one happened). */
+  readonly log?: (line: string) => void;
 }
 
 /** AugurErrors that describe bad input rather than a conflict with the current state. */
@@ -32,16 +40,29 @@ export class ControlApi {
   private readonly server: Server;
   private readonly routes: Route[];
   private readonly options: ControlApiOptions;
+  private readonly log: (line: string) => void;
+  /** Set by `listen`: an API on loopback answers only requests addressed to loopback. */
+  private loopbackOnly = false;
 
   constructor(options: ControlApiOptions) {
     this.options = options;
-    this.routes = [...planeRoutes(options), ...releaseRoutes(options), ...streamRoutes(options)];
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => this.fail(res, error));
-    });
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const limits = { ...API_LIMITS, ...options.limits };
+    this.routes = [...planeRoutes(options), ...releaseRoutes(options), ...streamRoutes(options, limits)];
+    this.server = createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: limits.timeoutCheckMs,
+      },
+      (req, res) => {
+        this.handle(req, res).catch((error: unknown) => this.fail(req, res, error));
+      },
+    );
   }
 
   listen(port: number, host = '127.0.0.1'): Promise<string> {
+    this.loopbackOnly = isLoopbackHost(host);
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
@@ -58,7 +79,8 @@ export class ControlApi {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.loopbackOnly) refuseForeignCaller(req);
+    const url = requestUrl(req);
     const matching = this.routes
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
       .filter((m) => m.match !== null);
@@ -76,7 +98,8 @@ export class ControlApi {
       );
     }
     const { route, match } = found;
-    const principal = await this.authenticate(req, route);
+    const token = bearerToken(req);
+    const principal = await this.authenticate(token, route);
     if (!roleAllows(principal.role, route.role)) {
       throw new HttpError(
         403,
@@ -90,11 +113,16 @@ export class ControlApi {
     } catch {
       throw new HttpError(400, 'BAD_REQUEST', 'malformed percent-encoding in the path');
     }
-    await route.handle({ req, res, url, params, principal });
+    // Long-lived responses ask again later: a token revoked since must not keep its stream.
+    const authorized = (): Promise<boolean> =>
+      this.authenticate(token, route).then(
+        (again) => roleAllows(again.role, route.role),
+        () => false,
+      );
+    await route.handle({ req, res, url, params, principal, authorized });
   }
 
-  private async authenticate(req: IncomingMessage, route: Route): Promise<Principal> {
-    const token = bearerToken(req);
+  private async authenticate(token: string | undefined, route: Route): Promise<Principal> {
     if (token === undefined) {
       if (this.options.openReads && route.role === 'viewer') return ANONYMOUS;
       throw new HttpError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer TOKEN)');
@@ -104,27 +132,46 @@ export class ControlApi {
     return principal;
   }
 
-  private fail(res: ServerResponse, error: unknown): void {
+  private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     if (res.headersSent) {
       res.destroy();
       return;
     }
+    const headers: Record<string, string> = {};
+    // A refused request's body is never read: rather than take it in to find where the next
+    // request starts, the connection is closed once the answer is out.
+    if (!req.complete) headers['connection'] = 'close';
     if (error instanceof HttpError) {
-      const headers: Record<string, string> = {};
       if (error.status === 401) headers['www-authenticate'] = 'Bearer realm="augur"';
       const allow = error.details['allow'];
       if (error.status === 405 && typeof allow === 'string') headers['allow'] = allow;
-      // The rest of an oversized body is never read: the connection cannot be reused.
-      if (error.status === 413) headers['connection'] = 'close';
       const { allow: _allow, ...details } = error.details;
-      reply(res, error.status, { error: error.message, code: error.code, ...details }, headers);
+      reply(
+        res,
+        error.status,
+        { error: redactSecrets(error.message), code: error.code, ...details },
+        headers,
+      );
       return;
     }
     if (error instanceof AugurError) {
-      reply(res, BAD_INPUT.has(error.code) ? 400 : 409, { error: error.message, code: error.code });
+      const status = BAD_INPUT.has(error.code) ? 400 : 409;
+      reply(res, status, { error: redactSecrets(error.message), code: error.code }, headers);
       return;
     }
-    reply(res, 500, { error: `internal error: ${(error as Error).message}`, code: 'INTERNAL' });
+    // An internal error's message may name files, queries or addresses: it goes to the log only.
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    this.log(redactSecrets(`augur api: internal error on ${req.method ?? '?'} ${path}: ${detail}`));
+    reply(res, 500, { error: 'internal error: the server log has the details', code: 'INTERNAL' }, headers);
+  }
+}
+
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'the request target is not a valid path');
   }
 }
 

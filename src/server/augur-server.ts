@@ -17,6 +17,7 @@ import { ControlApi } from './api.js';
 import type { DataPlaneEvent } from './dataplane.js';
 import { DataPlane } from './dataplane.js';
 import { EventHub } from './event-hub.js';
+import type { ApiLimits } from './limits.js';
 import { publishServer, unpublishServer } from './local-access.js';
 import { ServerMetrics } from './server-metrics.js';
 import { TokenAuthority } from './tokens.js';
@@ -39,6 +40,10 @@ export interface AugurServerOptions {
   readonly onReleaseEvent?: (event: ReleaseEvent) => void;
   readonly clock?: Clock;
   readonly controllerSettings?: ControllerSettings;
+  /** Overrides of the API's time-outs and stream limits. */
+  readonly apiLimits?: Partial<ApiLimits>;
+  /** Where the API reports internal errors; stderr by default. */
+  readonly apiLog?: (line: string) => void;
   /** Test hook, passed to the data plane: replaces the configured service ports. */
   readonly portOverride?: (service: string) => number;
 }
@@ -126,6 +131,8 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
         () => clock.now(),
       ),
       openReads: options.openReads ?? false,
+      ...(options.apiLimits !== undefined ? { limits: options.apiLimits } : {}),
+      ...(options.apiLog !== undefined ? { log: options.apiLog } : {}),
     });
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 0;

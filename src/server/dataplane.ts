@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { AugurError } from '../core/errors.js';
+import { own } from '../core/own.js';
 import type { ApplicationConfig } from '../config/types.js';
 import { BuiltinMetrics } from '../metrics/builtin/index.js';
 import type { MetricsProvider } from '../metrics/provider.js';
@@ -104,6 +106,7 @@ export class DataPlane {
    */
   static async start(options: DataPlaneOptions): Promise<DataPlane> {
     const app = options.app;
+    privateStateDir(app.stateDir);
     const lock = new StateLock(app.stateDir);
     lock.acquire();
     let store: Store | null = null;
@@ -142,7 +145,8 @@ export class DataPlane {
     const records = await this.store.listTraffic();
     for (const record of records) {
       const stable = record.stableRevision;
-      if (stable != null && this.app.services[record.service]?.revisions[stable] !== undefined) {
+      const service = own(this.app.services, record.service);
+      if (stable != null && service !== undefined && own(service.revisions, stable) !== undefined) {
         this.stables.set(record.service, stable);
       }
     }
@@ -158,9 +162,9 @@ export class DataPlane {
       });
     }
     for (const record of records) {
-      const service = this.app.services[record.service];
+      const service = own(this.app.services, record.service);
       if (service === undefined || record.canaryRevision === null) continue;
-      if (service.revisions[record.canaryRevision] === undefined) continue;
+      if (own(service.revisions, record.canaryRevision) === undefined) continue;
       const split: TrafficSplit = {
         service: record.service,
         stable: this.stableOf(record.service),
@@ -181,7 +185,7 @@ export class DataPlane {
   /** Sends `weight` basis points of a service's traffic to `revision` (starting it if needed). */
   async setTraffic(serviceName: string, revision: string, weight: number): Promise<TrafficSplit> {
     const service = this.service(serviceName);
-    if (service.revisions[revision] === undefined) {
+    if (own(service.revisions, revision) === undefined) {
       throw new AugurError(
         'UNKNOWN_REVISION',
         `service ${serviceName} has no revision "${revision}" (known: ${Object.keys(service.revisions).join(', ')})`,
@@ -213,7 +217,7 @@ export class DataPlane {
    */
   async promote(serviceName: string, revision: string): Promise<void> {
     const service = this.service(serviceName);
-    if (service.revisions[revision] === undefined) {
+    if (own(service.revisions, revision) === undefined) {
       throw new AugurError('UNKNOWN_REVISION', `service ${serviceName} has no revision "${revision}"`);
     }
     const previous = this.stableOf(serviceName);
@@ -291,7 +295,7 @@ export class DataPlane {
   }
 
   private service(name: string): ApplicationConfig['services'][string] {
-    const service = this.app.services[name];
+    const service = own(this.app.services, name);
     if (service === undefined)
       throw new AugurError('UNKNOWN_SERVICE', `application ${this.app.name} has no service "${name}"`);
     return service;
@@ -307,4 +311,14 @@ export class DataPlane {
     }
     this.emit(event);
   }
+}
+
+/**
+ * The state directory holds the store, the logs, the backups and the local admin token: it is its
+ * owner's alone. Made 0700, or narrowed to it when an earlier run left it wider.
+ */
+function privateStateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = statSync(dir);
+  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dir, 0o700);
 }

@@ -13,8 +13,9 @@ const APPLIES: Record<ActionName, (t: ServiceTrack) => boolean> = {
   pause: (t) => t.phase === 'progressing' || t.phase === 'warning',
   resume: resumable,
   promote: (t) => !TERMINAL.has(t.phase) && t.phase !== 'rolling-back' && t.phase !== 'promoting',
-  abort: (t) => !TERMINAL.has(t.phase),
-  rollback: (t) => !TERMINAL.has(t.phase) && t.phase !== 'rolling-back',
+  // A promotion under way is not reversed by a rollback: the core refuses it, and so does the API.
+  abort: (t) => !TERMINAL.has(t.phase) && t.phase !== 'promoting',
+  rollback: (t) => !TERMINAL.has(t.phase) && t.phase !== 'rolling-back' && t.phase !== 'promoting',
 };
 
 /** `{ action, service? }` from a request body, checked against the release's current state. */
@@ -42,7 +43,12 @@ export function parseAction(body: unknown, state: ReleaseState): OperatorCommand
   const targets = state.tracks.filter((t) => service === undefined || t.service === service);
   if (!targets.some(APPLIES[name])) {
     const phases = targets.map((t) => `${t.service} is ${t.phase}`).join(', ');
-    throw new HttpError(409, 'CONFLICT', `cannot ${name} ${state.release}: ${phases}`);
+    const promoting = targets.find((t) => t.phase === 'promoting');
+    const hint =
+      promoting !== undefined && (name === 'abort' || name === 'rollback')
+        ? ` — the promotion is under way; to go back, release ${promoting.stable} again as a new release`
+        : '';
+    throw new HttpError(409, 'CONFLICT', `cannot ${name} ${state.release}: ${phases}${hint}`);
   }
   if (name === 'abort') return { type: 'abort' };
   return service === undefined ? { type: name } : { type: name, service };

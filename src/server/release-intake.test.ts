@@ -95,4 +95,28 @@ describe('intakeRelease', () => {
     const app = await refusal(JSON.stringify({ ...releaseBody('a'), kind: 'Application' }));
     expect(app.message).toMatch(/only a Release/);
   });
+
+  it('refuses YAML whose aliases would expand beyond reason (400)', async () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) {
+      const prev = String.fromCharCode(96 + i);
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${prev}`).join(', ')}]`,
+      );
+    }
+    const error = await refusal(`${levels.join('\n')}\n`, 'application/yaml');
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toMatch(/alias/i);
+  });
+
+  it('finds no revision under names every object inherits (403, not a crash)', async () => {
+    for (const service of ['__proto__', 'constructor']) {
+      const spec = { changes: [{ service, revision: 'v2', command: ['node'] }] };
+      const error = await refusal(JSON.stringify(releaseBody('evil', spec)));
+      expect(error.status, service).toBe(403);
+    }
+    const revision = { changes: [{ service: 'echo', revision: 'constructor', command: ['node'] }] };
+    expect((await refusal(JSON.stringify(releaseBody('evil', revision)))).status).toBe(403);
+  });
 });

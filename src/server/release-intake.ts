@@ -7,6 +7,7 @@ import { loadConfiguration } from '../config/index.js';
 import type { ConfigIssue } from '../config/issues.js';
 import { formatPath } from '../config/issues.js';
 import type { ApplicationConfig, MitigationConfig, ReleaseConfig } from '../config/types.js';
+import { own } from '../core/own.js';
 import { HttpError, isObject, parseJson } from './http.js';
 
 /** What the server's own configuration files allow a posted release to use. */
@@ -44,7 +45,7 @@ export async function intakeRelease(
 
   const release = await validate(body, yaml ? 'yaml' : 'json', policy.application);
   for (const change of release.changes) {
-    if (policy.application.services[change.service]?.revisions[change.revision] === undefined) {
+    if (declaredRevision(policy.application, change.service, change.revision) === undefined) {
       throw forbidden(`revision ${change.service}/${change.revision} is not in the server's files`);
     }
   }
@@ -81,7 +82,14 @@ function singleDocument(body: string): Record<string, unknown> | null {
   const doc = docs[0];
   if (doc === undefined) throw badRequest('the body is empty: post one Release');
   if (doc.errors.length > 0) return null;
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // The YAML parses but cannot become data: most often aliases that would expand beyond
+    // reason (a "billion laughs" body), which the yaml library refuses to resolve.
+    throw badRequest(`the body cannot be read as a Release: ${(error as Error).message}`);
+  }
   if (!isObject(data)) throw badRequest('the body must be one Release object');
   return data;
 }
@@ -93,7 +101,7 @@ function refuseForeignCommands(raw: Record<string, unknown>, app: ApplicationCon
     if (!isObject(change) || change['command'] === undefined) continue;
     const service = String(change['service']);
     const name = String(change['revision']);
-    const existing = app.services[service]?.revisions[name];
+    const existing = declaredRevision(app, service, name);
     const same =
       existing !== undefined &&
       definitionOf(existing.command, existing.env) === definitionOf(change['command'], change['env']);
@@ -132,6 +140,16 @@ function invalid(issues: readonly ConfigIssue[]): HttpError {
     `the release is invalid: ${where}${first?.message ?? 'unknown problem'}${more}`,
     { issues: shown },
   );
+}
+
+/** A revision of the server's files; nothing for names only inherited members answer to. */
+function declaredRevision(
+  app: ApplicationConfig,
+  service: string,
+  revision: string,
+): ApplicationConfig['services'][string]['revisions'][string] | undefined {
+  const declared = own(app.services, service);
+  return declared === undefined ? undefined : own(declared.revisions, revision);
 }
 
 function mitigationKey(m: MitigationConfig): string {

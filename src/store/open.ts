@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { AugurError } from '../core/errors.js';
+import { redactSecrets } from '../core/redact.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -17,5 +18,8 @@ export function openStore(url: string, baseDir: string = process.cwd()): Store {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     throw new AugurError('STORE_UNSUPPORTED', 'the PostgreSQL store is not available yet: use sqlite:PATH');
   }
-  throw new AugurError('STORE_URL_INVALID', `unknown store URL scheme in "${url}" (expected sqlite:PATH)`);
+  throw new AugurError(
+    'STORE_URL_INVALID',
+    `unknown store URL scheme in "${redactSecrets(url)}" (expected sqlite:PATH)`,
+  );
 }

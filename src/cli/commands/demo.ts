@@ -100,7 +100,7 @@ export const demo: Command = {
     'v2 fails payments and corrupts orders and is rolled back alone, the orders database restored from\n' +
     'its backup and verified; catalog v2 goes on to 100%). Before each release, `predict` measures the\n' +
     'revisions in a sandbox and simulates the tiers; its verdict is printed. Meanwhile the prediction\n' +
-    'model learns from the traffic. Progress is printed as it happens; the whole demo takes under 3\n' +
+    'model learns from the traffic. Progress is printed as it happens; the whole demo takes about 3\n' +
     'minutes. State lives in .augur/demo and starts afresh each run. With --json, prints per release\n' +
     'its outcome (and per service), the tier reached, the time to the decision, the requests the canary\n' +
     'served, the data mitigation and the model trained. --once is accepted for scripts (the demo always\n' +

@@ -346,6 +346,33 @@ describe('sequential analysis through the decision core', () => {
     expect(shares.at(-1)).toBeGreaterThanOrEqual(1);
   });
 
+  it('is never within limits on a canary that served nothing, and counts a CPU figure that is no number for nothing', () => {
+    const bare = (limits: object) =>
+      ({ ...app, services: { cart: { ...app.services.cart, limits } } }) as unknown as ApplicationConfig;
+    const observe = (requests: number, cpuCores: number | null): Observation => ({
+      service: 'cart',
+      from: 0,
+      to: 10_000,
+      weight: 100,
+      canary: { requests, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores, cpuCapacity: 0.5 },
+      stable: { requests: 1000, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores: 0.1, cpuCapacity: 0.5 },
+      crashLoop: false,
+      risk: null,
+      predicted: null,
+    });
+    // No limit, so no limit test: a canary is within its limits only once it has served a request.
+    const none = sequentialAnalysis(bare({}), release);
+    const idle = none.update(none.initial('cart'), observe(0, 0.01));
+    expect(idle.withinLimits).toBe(false);
+    expect(none.update(idle.state, observe(1, 0.01)).withinLimits).toBe(true);
+    // A CPU figure that is not a number is neither a hot window nor a cool one.
+    const cpu = sequentialAnalysis(bare({ cpu: 0.8 }), release);
+    const state = cpu.update(cpu.initial('cart'), observe(100, Number.NaN)).state as {
+      cpu: { trials: number };
+    };
+    expect(state.cpu.trials).toBe(0);
+  });
+
   it('rolls back a canary whose p99 breaches the latency limit', () => {
     const random = new SeededRandom(13);
     const results = Array.from({ length: 100 }, () => simulate(random, { errors: 0.005, slow: 0.05 }));

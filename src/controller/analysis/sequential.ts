@@ -155,8 +155,12 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
               trials: canary.requests,
               events: Math.min(canary.slow, canary.requests),
             });
+      // A CPU figure that is not a number says nothing: the window is not counted either way.
       const hot =
-        canary.cpuCores !== null && canary.cpuCapacity !== null && limits.cpu !== undefined
+        canary.cpuCores !== null &&
+        Number.isFinite(canary.cpuCores) &&
+        canary.cpuCapacity !== null &&
+        limits.cpu !== undefined
           ? canary.cpuCores / canary.cpuCapacity > limits.cpu
           : null;
       const cpu =
@@ -272,14 +276,15 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         },
         breaches,
         deviations,
-        withinLimits: within,
+        // A service without limits has no limit test to be confident: it is within them only once
+        // its canary has served a request (a canary that served none has shown nothing).
+        withinLimits: within && (canaryRequests === undefined || canaryRequests > 0),
         closest,
       };
     },
   };
 }
 
-/** The rollback tests a service with these limits runs: the regressions always, a limit if set. */
 /** The rollback tests a service with these limits runs: each gets a share of the service's α. */
 export function activeTests(limits: ApplicationConfig['services'][string]['limits']): string[] {
   return RED_TESTS.filter((test) => {

@@ -27,6 +27,7 @@ export function command(state: ReleaseState, cmd: OperatorCommand, actor: string
       actor,
     },
   );
+  let aborts = false;
   for (const track of tracks) {
     switch (cmd.type) {
       case 'pause':
@@ -43,15 +44,37 @@ export function command(state: ReleaseState, cmd: OperatorCommand, actor: string
         t.actions.push({ type: 'make-stable', service: track.service, revision: track.canary });
         break;
       case 'abort':
-        t.state.aborted = true;
+        if (refusedWhilePromoting(t, track, cmd.type)) break;
+        aborts = true;
         startRollback(t, track, `aborted by ${actor}`);
         break;
       case 'rollback':
+        if (refusedWhilePromoting(t, track, cmd.type)) break;
         startRollback(t, track, `rolled back by ${actor}`);
         break;
     }
   }
+  // An abort that could take nothing back (every track left is being promoted) does not mark the
+  // release aborted: it ends as the promotions leave it.
+  if (aborts) t.state.aborted = true;
   return t.done();
+}
+
+/**
+ * A track being promoted is not rolled back: the data plane may already have made the canary the
+ * stable revision, and weight 0 would then leave the new revision serving everything while the
+ * release said it was rolled back. Going back takes a new release of the previous revision.
+ */
+function refusedWhilePromoting(t: Transition, track: ServiceTrack, cmd: 'abort' | 'rollback'): boolean {
+  if (track.phase !== 'promoting') return false;
+  t.event(
+    'operator',
+    track.service,
+    `${track.service}: ${cmd} refused: ${track.canary} is being promoted to stable; to go back, release ${track.stable} again as a new release`,
+    null,
+    { command: cmd, refused: 'promoting' },
+  );
+  return true;
 }
 
 function pause(t: Transition, track: ServiceTrack, actor: string): void {
@@ -107,12 +130,19 @@ export function weightApplied(state: ReleaseState, service: string, weight: numb
   const track = t.track(service);
   if (track === undefined) return t.done();
   track.appliedWeight = weight;
+  const tier = track.tiers[track.tierIndex];
+  const tierWeight =
+    !isTerminal(track) &&
+    track.phase !== 'rolling-back' &&
+    tier !== undefined &&
+    weight === tier.weight &&
+    track.targetWeight === weight;
+  if (tierWeight && (tier.confirmedAt ?? null) === null) tier.confirmedAt = now;
   t.event('weight-applied', service, `${service}: router applied ${weight / 100}% to ${track.canary}`, null, {
     weight,
   });
   if (track.phase === 'rolling-back' && weight === 0 && track.targetWeight === 0) {
     track.phase = 'rolled-back';
-    const tier = track.tiers[track.tierIndex];
     if (tier !== undefined) tier.status = 'rolled-back';
     t.event('rolled-back', service, `${service} ${track.canary} rolled back: ${track.reason ?? ''}`, 'RED');
     t.actions.push({

@@ -359,6 +359,119 @@ describe('rollout decision core', () => {
     expect(releasePhase(aborted)).toBe('aborted');
   });
 
+  it('refuses to roll back or abort a track being promoted, and says why; the release ends promoted', () => {
+    let { state } = settle(createRelease(release(['cart', 'catalog']), app, scripted, 0), 0);
+    state = command(state, { type: 'promote', service: 'cart' }, 'alice', 1).state;
+    expect(state.tracks[0]?.phase).toBe('promoting');
+    const rollback = command(state, { type: 'rollback', service: 'cart' }, 'bob', 2);
+    expect(rollback.state.tracks[0]?.phase).toBe('promoting');
+    expect(rollback.actions).toEqual([]);
+    expect(rollback.events.map((e) => e.message)).toContain(
+      'cart: rollback refused: v2 is being promoted to stable; to go back, release v1 again as a new release',
+    );
+    // An abort takes back what it can and leaves the promotion to finish.
+    const abort = command(rollback.state, { type: 'abort' }, 'bob', 3);
+    expect(abort.state.tracks.map((x) => x.phase)).toEqual(['promoting', 'rolling-back']);
+    expect(abort.events.filter((e) => e.data.refused === 'promoting').map((e) => e.service)).toEqual([
+      'cart',
+    ]);
+    expect(releasePhase(promotionApplied(settle(abort, 4).state, 'cart', 5).state)).toBe('aborted');
+    // With nothing else to take back, an abort changes nothing: the release ends promoted.
+    const only = command(
+      settle(createRelease(release(), app, scripted, 0), 0).state,
+      { type: 'promote' },
+      'alice',
+      1,
+    ).state;
+    const refused = command(only, { type: 'abort' }, 'bob', 2);
+    expect(refused.state.aborted).toBe(false);
+    expect(releasePhase(settle(refused, 3).state)).toBe('running');
+    expect(releasePhase(promotionApplied(refused.state, 'cart', 3).state)).toBe('promoted');
+  });
+
+  it("counts a tier's bake from the router's confirmation of its weight, not from its request", () => {
+    // The router confirms the first tier 25 s after it was asked: the bake (20 s, 50 requests)
+    // counts from there, and the window that began before the confirmation does not count.
+    const started = createRelease(release(), app, scripted, 0);
+    let state = started.state;
+    const quiet = (weight: number, from: number) => obs('cart', weight, from, window(40));
+    state = tick(state, [quiet(0, 0)], scripted, 10_000).state;
+    state = tick(state, [quiet(0, 10_000)], scripted, 20_000).state;
+    state = weightApplied(state, 'cart', 100, 25_000).state;
+    expect(state.tracks[0]?.tiers[0]?.confirmedAt).toBe(25_000);
+    state = tick(state, [quiet(100, 20_000)], scripted, 30_000).state;
+    expect(state.tracks[0]?.tiers[0]?.requests).toBe(0);
+    state = tick(state, [quiet(100, 30_000)], scripted, 40_000).state;
+    expect(state.tracks[0]?.tiers[0]?.requests).toBe(40);
+    expect(state.tracks[0]?.tierIndex).toBe(0);
+    state = tick(state, [quiet(100, 40_000)], scripted, 50_000).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+    expect(state.tracks[0]?.tiers[1]?.confirmedAt).toBeNull();
+  });
+
+  it('never bakes a tier on zero canary requests, whatever bake.minRequests says', () => {
+    const within: Analysis = {
+      initial: () => null,
+      update: () => ({ state: null, breaches: [], deviations: [], withinLimits: true }),
+    };
+    const spec = { ...release(), bake: { minDurationMs: 0, minRequests: 0 } };
+    let { state } = settle(createRelease(spec, app, within, 0), 0);
+    for (let now = 10_000; now <= 60_000; now += 10_000)
+      state = settle(tick(state, [obs('cart', 100, now - 10_000, window(0))], within, now), now).state;
+    expect(state.tracks[0]?.tierIndex).toBe(0);
+    state = settle(tick(state, [obs('cart', 100, 60_000, window(1))], within, 70_000), 70_000).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+  });
+
+  it('holds on a window the analysis cannot use, saying why; a crash loop still rolls back', () => {
+    const refusing: Analysis = {
+      initial: () => null,
+      update: () => {
+        throw new RangeError('events 21 > trials 20');
+      },
+    };
+    const { state } = settle(createRelease(release(), app, refusing, 0), 0);
+    const held = tick(state, [obs('cart', 100, 0, window(20, 21))], refusing, 10_000);
+    expect(held.state.tracks[0]).toMatchObject({
+      phase: 'progressing',
+      noDataSince: 10_000,
+      observedUntil: null,
+    });
+    expect(held.events.map((e) => e.message)).toEqual([
+      'HOLD cart v2: no usable metrics for this window (the analysis could not use this window: events 21 > trials 20): holding, missing data is not evidence of health',
+    ]);
+    const crashing = { ...obs('cart', 100, 0, window(20, 21)), crashLoop: true };
+    const red = tick(state, [crashing], refusing, 10_000);
+    expect(red.state.tracks[0]?.phase).toBe('rolling-back');
+    expect(red.state.tracks[0]?.reason).toBe('the canary is in a crash loop');
+    // A metrics outage does not hide a crash loop either.
+    const dark = tick(state, [{ ...crashing, canary: null, stable: null }], refusing, 10_000);
+    expect(dark.state.tracks[0]?.phase).toBe('rolling-back');
+  });
+
+  it('holds a tier on a re-prediction without a usable risk, alike live and replayed through JSON', () => {
+    let { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    const forecast = { breachTier: null, detail: 'cart v2 forecast' };
+    const unknown = (from: number): Observation => ({
+      ...obs('cart', 100, from, window(40), Number.NaN),
+      forecast,
+    });
+    for (let now = 10_000; now <= 40_000; now += 10_000) {
+      const step = tick(state, [unknown(now - 10_000)], scripted, now);
+      // Nothing that JSON would turn into something else is stored.
+      expect(JSON.parse(JSON.stringify(step.state))).toEqual(step.state);
+      state = settle(step, now).state;
+    }
+    expect(state.tracks[0]?.tierIndex).toBe(0);
+    expect(state.tracks[0]?.reason).toMatch(/^holding at tier 1%: the re-prediction gave no usable risk/);
+    const replayed = JSON.parse(JSON.stringify(unknown(40_000))) as Observation;
+    expect(replayed.risk).toBeNull();
+    expect(tick(state, [replayed], scripted, 50_000).state.tracks[0]?.tierIndex).toBe(0);
+    // A usable figure lets it go on.
+    state = tick(state, [{ ...unknown(40_000), risk: 0.02 }], scripted, 50_000).state;
+    expect(state.tracks[0]?.tierIndex).toBe(1);
+  });
+
   // Property tests over random sequences of observations and commands.
   const step = fc.oneof(
     fc.record({
@@ -649,6 +762,28 @@ describe('mitigation after a rollback', () => {
       type: 'release-ended',
       message: 'release r1 ended: rolled-back',
     });
+  });
+
+  it('checks the data again when another service is rolled back while a check runs', () => {
+    const first = rolledBack('auto');
+    expect(first.state.mitigation?.pending).toBe('check');
+    const red = command(first.state, { type: 'rollback', service: 'catalog' }, 'ops', 11_500);
+    const second = weightApplied(red.state, 'catalog', 0, 11_600);
+    expect(second.state.mitigation).toMatchObject({ pending: 'check', round: 1, next: 'catalog' });
+    expect(second.actions).not.toContainEqual({ type: 'mitigate', step: 'check' });
+    expect(releasePhase(second.state)).toBe('running');
+    // The first check passes, but it may have read the data before catalog's last writes.
+    const again = mitigationDone(second.state, pass, 12_000);
+    expect(again.state.mitigation).toMatchObject({
+      pending: 'check',
+      round: 2,
+      trigger: 'catalog',
+      next: null,
+    });
+    expect(again.actions).toEqual([{ type: 'mitigate', step: 'check' }]);
+    expect(releasePhase(again.state)).toBe('running');
+    const done = mitigationDone(again.state, pass, 13_000);
+    expect(releasePhase(done.state)).toBe('rolled-back');
   });
 
   it('holds the whole release when the restore is manual or fails, saying why', () => {

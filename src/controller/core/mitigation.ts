@@ -12,11 +12,28 @@ export interface MitigationOutcome {
 /**
  * After a service is rolled back, a release with backups checks its data: the step is recorded as
  * pending (so a controller that dies meanwhile runs it again after a restart: checks only read,
- * restores copy the same backup over the same target) and the engine is asked to run it.
+ * restores copy the same backup over the same target) and the engine is asked to run it. A rollback
+ * that completes while a step is pending is recorded too, and gets a round of its own after it.
  */
 export function startMitigation(t: Transition, service: string): void {
   const m = t.state.mitigation;
-  if (m === undefined || m.backups.length === 0 || m.pending !== null) return;
+  if (m === undefined || m.backups.length === 0) return;
+  if (m.pending !== null) {
+    // The step under way may have read the data before this service's last writes.
+    m.next = service;
+    t.event(
+      'mitigation',
+      service,
+      `${service} rolled back while the data is being checked: the data is checked again once this step ends`,
+      null,
+      { step: 'queued', round: m.round },
+    );
+    return;
+  }
+  startRound(t, m, service);
+}
+
+function startRound(t: Transition, m: MitigationState, service: string): void {
   m.pending = 'check';
   m.round += 1;
   m.trigger = service;
@@ -77,6 +94,12 @@ export function mitigationDone(state: ReleaseState, outcome: MitigationOutcome, 
     m.pending = null;
     m.status = 'failed';
     hold(t, `the data still fails its check after the restore (${said})`);
+  }
+  const next = m.next ?? null;
+  if (m.pending === null && next !== null) {
+    m.next = null;
+    // Data held as unsound waits for an operator anyway; sound data is checked again.
+    if (m.status === 'ok' || m.status === 'restored') startRound(t, m, next);
   }
   endIfDone(t);
   return t.done();

@@ -3,6 +3,7 @@ import { percentToBasisPoints } from '../../config/types.js';
 import type { Action, ReleaseEvent, ReleaseEventType } from './events.js';
 import type { Analysis } from './observation.js';
 import type {
+  CanaryTier,
   MitigationState,
   PriorRisk,
   ReleasePhase,
@@ -160,6 +161,7 @@ export function startTier(t: Transition, track: ServiceTrack, index: number): vo
   track.tierIndex = index;
   tier.status = 'active';
   tier.startedAt = t.now;
+  tier.confirmedAt = null;
   tier.requests = 0;
   track.targetWeight = tier.weight;
   t.event('tier-started', track.service, `${track.service} ${track.canary}: tier ${tier.share}%`, null, {
@@ -225,6 +227,22 @@ export function transitiveCallees(app: ApplicationConfig): Record<string, string
 
 export function isTerminal(track: ServiceTrack): boolean {
   return TERMINAL_PHASES.includes(track.phase);
+}
+
+/**
+ * The router still has something to do for this track: a promotion to carry out, a weight not yet
+ * confirmed, or a rollback. A rollback always sends weight 0 and waits for its confirmation, even
+ * when 0 is the last weight confirmed: the request for the first tier's weight may still land, or
+ * the data plane may restore it after a crash, and nothing else would take it back.
+ */
+export function routerPending(track: ServiceTrack): boolean {
+  if (track.phase === 'promoting' || track.phase === 'rolling-back') return true;
+  return !isTerminal(track) && track.appliedWeight !== track.targetWeight;
+}
+
+/** When the tier's weight took effect, so its bake counts from there; null while unconfirmed. */
+export function bakeStart(tier: CanaryTier): number | null {
+  return tier.confirmedAt === undefined ? tier.startedAt : tier.confirmedAt;
 }
 
 export function releasePhase(state: ReleaseState): ReleasePhase {

@@ -1,11 +1,16 @@
 import type { Analysis, AnalysisResult, Finding, Observation, PartialWindow } from './observation.js';
 import type { Step } from './release.js';
-import { isTerminal, RISK_HOLD, startRollback, startTier, Transition } from './release.js';
+import { bakeStart, isTerminal, RISK_HOLD, startRollback, startTier, Transition } from './release.js';
 import type { ReleaseState, ServiceTrack, Signal } from './types.js';
 
 /** A canary failing at least this share of at least this many requests is rolled back outright. */
 export const HARD_GUARD_ERROR_SHARE = 0.5;
 export const HARD_GUARD_MIN_REQUESTS = 10;
+/**
+ * A tier is never baked on fewer canary requests than this, whatever `bake.minRequests` says: a
+ * canary that served nothing has shown nothing, and no test can have spoken for it.
+ */
+export const MIN_BAKE_REQUESTS = 1;
 
 /**
  * One tick of the adaptive rollout rule for every changed service (product rule, in order):
@@ -180,9 +185,15 @@ function tickTrack(
   analysis: Analysis,
 ): Red | null {
   const { now, state } = t;
-  if (observation.canary === null || observation.stable === null) {
-    hold(t, track, observation.unavailable ?? 'no data');
-    return null;
+  if (observation.canary === null || observation.stable === null)
+    return withoutData(t, track, observation, observation.unavailable ?? 'no data');
+  let result: AnalysisResult;
+  try {
+    result = analysis.update(track.analysis, observation);
+  } catch (error) {
+    // Counts the tests refuse are no evidence either way: the window is treated as missing.
+    const why = `the analysis could not use this window: ${error instanceof Error ? error.message : String(error)}`;
+    return withoutData(t, track, observation, why);
   }
   if (track.noDataSince !== null) {
     t.event('outage', track.service, `${track.service}: metrics are back`, null, {
@@ -192,15 +203,24 @@ function tickTrack(
   }
 
   track.observedUntil = observation.to;
-  const result = analysis.update(track.analysis, observation);
   track.analysis = result.state;
   const tier = track.tiers[track.tierIndex];
   const settled = track.appliedWeight === track.targetWeight;
-  if (tier !== undefined && settled && observation.weight === tier.weight)
+  const since = tier === undefined ? null : bakeStart(tier);
+  // Only windows wholly at the tier's confirmed weight count towards its bake.
+  if (
+    tier !== undefined &&
+    settled &&
+    since !== null &&
+    observation.weight === tier.weight &&
+    observation.from >= since
+  )
     tier.requests += observation.canary.requests;
 
   const guards = hardGuards(observation);
-  const risk = observation.risk;
+  // A forecast without a usable figure (not a number in [0, 1]) is an unknown risk: it holds the tier.
+  const risk = validRisk(observation.risk) ? observation.risk : null;
+  const unknownRisk = risk === null && (observation.risk !== null || (observation.forecast ?? null) !== null);
   if (risk !== null) {
     const forecast = observation.forecast ?? null;
     track.risk = {
@@ -274,23 +294,24 @@ function tickTrack(
   if (track.phase !== 'progressing' || tier === undefined || !settled) return null;
 
   const baked =
-    tier.startedAt !== null &&
-    now - tier.startedAt >= tier.bake.minDurationMs &&
-    tier.requests >= tier.bake.minRequests;
+    since !== null &&
+    now - since >= tier.bake.minDurationMs &&
+    tier.requests >= Math.max(MIN_BAKE_REQUESTS, tier.bake.minRequests);
   // The latest risk — this window's re-prediction, else the last one, else the prediction made
   // before the rollout — must be low to go on: a high prediction not yet confirmed or refuted by
   // the canary's own figures holds the tier (it never rolls back on its own). At the last tier
   // nothing is left to predict: the limit tests decide.
   const latestRisk = risk ?? track.risk?.value ?? null;
   const lastTier = track.tierIndex >= track.tiers.length - 1;
-  const confidentRisk = lastTier || latestRisk === null || latestRisk <= state.risk.low;
+  const confidentRisk = lastTier || (!unknownRisk && (latestRisk === null || latestRisk <= state.risk.low));
   // Small tiers exist to cap the harm while evidence accumulates: they advance on bake and no
   // alarm. Before the canary takes all traffic, every limit test must be confident it is within.
   const certify = track.tierIndex >= track.tiers.length - 2;
   if (baked && !confidentRisk) {
     if (track.reason === null) {
-      const from = track.risk?.source === 'prediction' ? 'predicted before the rollout' : 're-predicted';
-      track.reason = `${RISK_HOLD} ${tier.share}%: risk ${percent(latestRisk ?? 0)} ${from} is above ${percent(state.risk.low)}, until the canary's figures lower it${track.risk?.source === 'prediction' ? ' or an operator resumes' : ''}`;
+      track.reason = unknownRisk
+        ? `${RISK_HOLD} ${tier.share}%: the re-prediction gave no usable risk (${String(observation.risk)}), and an unknown risk is not a low one`
+        : riskHoldReason(track, tier.share, latestRisk ?? 0, state.risk.low);
       decide(t, track, 'HOLD', track.reason, []);
     }
     return null;
@@ -309,6 +330,35 @@ function tickTrack(
   return null;
 }
 
+function riskHoldReason(track: ServiceTrack, share: number, risk: number, low: number): string {
+  const prior = track.risk?.source === 'prediction';
+  const from = prior ? 'predicted before the rollout' : 're-predicted';
+  return `${RISK_HOLD} ${share}%: risk ${percent(risk)} ${from} is above ${percent(low)}, until the canary's figures lower it${prior ? ' or an operator resumes' : ''}`;
+}
+
+function validRisk(risk: number | null): risk is number {
+  return risk !== null && Number.isFinite(risk) && risk >= 0 && risk <= 1;
+}
+
+/**
+ * A window the tests cannot use — the metrics could not be read, or their counts are not counts —
+ * holds the track (missing data is not evidence of health). A crash loop still rolls it back: the
+ * runtime reports it, not the metrics.
+ */
+function withoutData(t: Transition, track: ServiceTrack, observation: Observation, why: string): Red | null {
+  if (observation.crashLoop) {
+    const finding = crashLoopFinding();
+    return {
+      track,
+      message: finding.message,
+      findings: [finding],
+      data: { findings: [finding], unavailable: why },
+    };
+  }
+  hold(t, track, why);
+  return null;
+}
+
 function hold(t: Transition, track: ServiceTrack, why: string): void {
   const { now, state } = t;
   if (track.noDataSince === null) {
@@ -317,7 +367,7 @@ function hold(t: Transition, track: ServiceTrack, why: string): void {
       t,
       track,
       'HOLD',
-      `no metrics for this window (${why}): holding, missing data is not evidence of health`,
+      `no usable metrics for this window (${why}): holding, missing data is not evidence of health`,
       [],
     );
     return;
@@ -359,8 +409,7 @@ function advance(t: Transition, track: ServiceTrack): void {
 
 function hardGuards(o: Observation): Finding[] {
   const found: Finding[] = [];
-  if (o.crashLoop)
-    found.push({ test: 'hard-guard', message: 'the canary is in a crash loop', evidence: null });
+  if (o.crashLoop) found.push(crashLoopFinding());
   const c = o.canary;
   if (
     c !== null &&
@@ -374,6 +423,10 @@ function hardGuards(o: Observation): Finding[] {
     });
   }
   return found;
+}
+
+function crashLoopFinding(): Finding {
+  return { test: 'hard-guard', message: 'the canary is in a crash loop', evidence: null };
 }
 
 function percent(share: number): string {

@@ -13,9 +13,16 @@ export interface CanaryTier {
   readonly weight: number;
   readonly bake: { readonly minDurationMs: number; readonly minRequests: number };
   status: TierStatus;
+  /** When the tier was started, i.e. its weight requested. */
   startedAt: number | null;
+  /**
+   * When the router confirmed the tier's weight: the tier's bake (time and requests) counts from
+   * here, since until then the canary ran at the weight before. Null until then; absent in states
+   * stored before it existed (they count from `startedAt`).
+   */
+  confirmedAt?: number | null;
   endedAt: number | null;
-  /** Canary requests observed while this tier was active. */
+  /** Canary requests observed at this tier's weight, in windows that began once it was confirmed. */
   requests: number;
 }
 
@@ -93,6 +100,12 @@ export interface MitigationState {
   round: number;
   /** The service whose rollback started the current round. */
   trigger: string | null;
+  /**
+   * A service rolled back while a step was pending: its data is checked in another round once the
+   * current one ends well (the running step may have read the data before that service's last
+   * writes). Absent in states stored before it existed.
+   */
+  next?: string | null;
 }
 
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';

@@ -66,7 +66,7 @@ export interface ForecastRequest {
   /** The release's tiers (percent) and the index of the current one. */
   readonly tiers: readonly number[];
   readonly tierIndex: number;
-  /** The current tier's observations so far: [tierStartedAt, to). */
+  /** The current tier's observations so far: from the router's confirmation of its weight to `to`. */
   readonly from: number;
   readonly to: number;
 }

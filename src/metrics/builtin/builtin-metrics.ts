@@ -295,7 +295,8 @@ export class BuiltinMetrics implements RequestObserver, MetricsProvider {
 
   /**
    * Visits the range's data oldest first: stored minutes before the split, ring windows from it.
-   * The store's resolution is a minute, so a stored minute that overlaps the range counts whole.
+   * The store's resolution is a minute, so a stored minute that overlaps the range counts whole —
+   * unless the query is `exact`, which leaves out minutes reaching outside it.
    */
   private async feed(query: RangeQuery, sink: Sink): Promise<void> {
     const second = this.secondOf(this.clock.now());
@@ -311,6 +312,8 @@ export class BuiltinMetrics implements RequestObserver, MetricsProvider {
         to: until,
       });
       for (const row of onePerMinute(rows, query.from, until)) {
+        const straddles = row.minute < query.from || row.minute + MINUTE_MS > query.to;
+        if (query.exact === true && straddles) continue;
         sink.minute(row, decodeSketch(row.sketch));
       }
     }

@@ -227,4 +227,28 @@ describe('BuiltinMetrics over the SQLite store', () => {
     expect(decodeSketch(row?.sketch ?? null)?.count).toBe(60);
     await store.close();
   });
+
+  it('counts nothing twice across consecutive exact ranges that reach into a stored minute', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'augur-metrics-'));
+    const path = join(dir, 'augur.db');
+    const first = setup(new SqliteStore(path));
+    for (let s = 0; s < 35; s++) {
+      first.request(10);
+      first.clock.advance(1000);
+    }
+    // Analysed up to T0 + 35 s, then the process stops (saving the partial minute).
+    const before = await first.metrics.aggregate({ ...range(T0, T0 + 35_000), exact: true });
+    expect(before.requests).toBe(35);
+    await first.metrics.stop();
+
+    const store = new SqliteStore(path);
+    const clock = new ManualClock(T0 + 2 * MIN);
+    const again = new BuiltinMetrics({ clock, store });
+    const next = range(T0 + 35_000, T0 + 2 * MIN);
+    // The stored minute holds the 35 requests already analysed: counted whole, they would count twice.
+    expect((await again.aggregate(next)).requests).toBe(35);
+    expect((await again.aggregate({ ...next, exact: true })).requests).toBe(0);
+    expect((await again.exceedances({ ...next, exact: true, thresholdMs: 5 })).total).toBe(0);
+    await store.close();
+  });
 });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../core/random.js';
 import type { RequestObserver } from '../../metrics/observer.js';
 import { BuiltinRouter } from './builtin-router.js';
-import { redactQuery, RequestSampler } from './request-sampler.js';
+import { redactQuery } from './credentials.js';
+import { RequestSampler } from './request-sampler.js';
 import { REQUEST_FIELDS } from './rewrite.js';
 import type { RequestHead } from './wire/request-head.js';
 import { parseRequestHead } from './wire/request-head.js';
@@ -57,6 +58,10 @@ describe('RequestSampler', () => {
 
   it('redacts percent-encoded names and leaves other targets alone', () => {
     expect(redactQuery('/a?acc%65ss_token=x')).toBe('/a?acc%65ss_token=redacted');
+    expect(redactQuery('/a?%74oken=x&q=1')).toBe('/a?%74oken=redacted&q=1');
+    expect(redactQuery('/s3/obj?X-Amz-Signature=abc&sig=d&signal=1')).toBe(
+      '/s3/obj?X-Amz-Signature=redacted&sig=redacted&signal=1',
+    );
     expect(redactQuery('/a?x=1&y')).toBe('/a?x=1&y');
     expect(redactQuery('/a')).toBe('/a');
   });
@@ -77,6 +82,58 @@ describe('RequestSampler', () => {
     // The copy does not alias the read buffer.
     body.fill(0);
     expect(Buffer.from(kept[0]?.body ?? []).toString()).toBe('{"a":1}');
+  });
+
+  it('redacts credential-like fields of form and JSON bodies, and keeps no other body naming one', () => {
+    const sampler = new RequestSampler();
+    const post = (type: string | null, body: string): void => {
+      const bytes = Buffer.from(body);
+      const lines = ['POST /login HTTP/1.1', 'Host: h', `Content-Length: ${bytes.length}`];
+      if (type !== null) lines.push(`Content-Type: ${type}`);
+      sampler.offer(head(lines), bytes, 0, bytes.length);
+    };
+    post('application/x-www-form-urlencoded', 'user=ann&password=hunter2&remember=1&csrf%5Ftoken=t1');
+    post(
+      'application/json; charset=utf-8',
+      JSON.stringify({
+        user: 'ann',
+        password: 'hunter2',
+        profile: { apiKey: 'k1', pwd: 'p1', sig: 's1', signal: 'kept', Credentials: ['c1'] },
+        items: [{ sku: 'a', session_id: 'x1' }],
+      }),
+    );
+    post('application/vnd.api+json', '{"data":{"auth":"a1","n":1}}');
+    post('application/json', '{"\\u0074oken":"e1"}');
+    post('application/x-www-form-urlencoded', '%70assword=f1&q=%25');
+    post('application/json', '{"broken": "passwd=hunter2"');
+    post('text/plain', 'token: hunter2');
+    post(
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="secret"\r\n\r\ns1\r\n--x--',
+    );
+    post(null, 'password=hunter2');
+    post('application/json', '{"query":"shoes","page":2}');
+    const kept = sampler.take().map((r) => Buffer.from(r.body ?? []).toString());
+    expect(kept).toEqual([
+      'user=ann&password=redacted&remember=1&csrf%5Ftoken=redacted',
+      JSON.stringify({
+        user: 'ann',
+        password: 'redacted',
+        profile: {
+          apiKey: 'redacted',
+          pwd: 'redacted',
+          sig: 'redacted',
+          signal: 'kept',
+          Credentials: 'redacted',
+        },
+        items: [{ sku: 'a', session_id: 'redacted' }],
+      }),
+      '{"data":{"auth":"redacted","n":1}}',
+      '{"token":"redacted"}',
+      '%70assword=redacted&q=%25',
+      '{"query":"shoes","page":2}',
+    ]);
+    expect(kept.join('\n')).not.toMatch(/hunter2|k1|p1|s1|c1|x1|a1|t1|e1|f1/);
   });
 
   it('is bounded, uniform, and reads only a small fraction of the requests', () => {

@@ -2,13 +2,16 @@
  * A bounded, uniform sample of the requests a service receives, for the sandbox to replay. On the
  * hot path a request costs one increment and one comparison: reservoir sampling with geometric
  * skips (Li's Algorithm L) decides in advance which request is the next to keep, and only that one
- * is read. What is kept never holds a credential: headers come from an allow-list, and a header or
- * query parameter whose name looks like a credential is never recorded.
+ * is read. What is kept holds no value of a field named like a credential (credentials.ts): headers
+ * come from an allow-list and never include one; such query parameters and form or JSON body fields
+ * are kept with their values replaced; any other body that names one is not kept at all. A secret
+ * under an innocent name, or in a field's value, cannot be told from data and is kept.
  */
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { Random } from '../../core/random.js';
 import { systemRandom } from '../../core/random.js';
+import { isCredentialName, redactBody, redactQuery } from './credentials.js';
 import type { RequestHead } from './wire/request-head.js';
 
 /** One recorded request; the same shape as the store's `RequestSample`. */
@@ -18,7 +21,10 @@ export interface RecordedRequest {
   readonly path: string;
   /** Allow-listed headers only (lower-case names); repeated fields combined with ", ". */
   readonly headers: Readonly<Record<string, string>>;
-  /** The body when it had a Content-Length ≤ `maxBodyBytes` and arrived with the head; else null. */
+  /**
+   * The body when it had a Content-Length ≤ `maxBodyBytes` and arrived with the head (credential-
+   * like form or JSON fields redacted); else null.
+   */
   readonly body: Uint8Array | null;
   readonly recordedAt: number;
 }
@@ -42,16 +48,6 @@ export const DEFAULT_SAMPLED_HEADERS: readonly string[] = [
   'content-type',
 ];
 export const DEFAULT_MAX_SAMPLED_BODY = 4096;
-
-/**
- * Names never recorded, whatever the allow-list says: they carry credentials or identify users
- * (authorization, proxy-authorization, cookie, set-cookie, x-augur-key, api keys, tokens …).
- */
-const CREDENTIAL = /token|secret|key|auth|cookie|session|password|passwd/i;
-
-export function isCredentialName(name: string): boolean {
-  return CREDENTIAL.test(name);
-}
 
 export class RequestSampler {
   private readonly size: number;
@@ -136,15 +132,18 @@ export class RequestSampler {
     bodyBytes: number,
   ): RecordedRequest | null {
     let body: Uint8Array | null = null;
+    const text = head.text;
     const framing = head.framing;
     if (framing.kind === 'length') {
       // Bodies are streamed: only one that came whole with its head is at hand.
       if (framing.length > this.maxBodyBytes || bodyBytes < framing.length) return null;
-      body = new Uint8Array(buffer.subarray(bodyStart, bodyStart + framing.length));
+      const whole = new Uint8Array(buffer.subarray(bodyStart, bodyStart + framing.length));
+      body = redactBody(whole, fieldValue(text, head.fieldsStart, 'content-type'));
+      // A body that may hold a credential and cannot be redacted: the request is not kept.
+      if (body === null) return null;
     } else if (framing.kind !== 'none') {
       return null;
     }
-    const text = head.text;
     const targetStart = head.method.length + 1;
     const target = text.slice(targetStart, text.indexOf(' ', targetStart));
     return {
@@ -177,23 +176,17 @@ export class RequestSampler {
   }
 }
 
-/** The request target with the values of credential-like query parameters replaced. */
-export function redactQuery(target: string): string {
-  const q = target.indexOf('?');
-  if (q === -1 || !CREDENTIAL.test(target.slice(q + 1))) return target;
-  const params = target
-    .slice(q + 1)
-    .split('&')
-    .map((part) => {
-      const eq = part.indexOf('=');
-      const name = eq === -1 ? part : part.slice(0, eq);
-      let decoded = name;
-      try {
-        decoded = decodeURIComponent(name);
-      } catch {
-        // A malformed escape: judge the raw name.
-      }
-      return isCredentialName(decoded) ? `${name}=redacted` : part;
-    });
-  return `${target.slice(0, q)}?${params.join('&')}`;
+/** The value of a header field (the first, if repeated), whatever the allow-list says. */
+function fieldValue(text: string, start: number, name: string): string | undefined {
+  let at = start;
+  while (at < text.length) {
+    let end = text.indexOf('\r\n', at);
+    if (end === -1) end = text.length;
+    const colon = text.indexOf(':', at);
+    if (colon !== -1 && colon < end && text.slice(at, colon).toLowerCase() === name) {
+      return text.slice(colon + 1, end).trim();
+    }
+    at = end + 2;
+  }
+  return undefined;
 }

@@ -154,6 +154,37 @@ describe('process runtime (real processes)', () => {
     await next.stopAll();
   });
 
+  it('never hands the CLI’s server and token to the processes it starts', async () => {
+    const saved = { token: process.env['AUGUR_TOKEN'], server: process.env['AUGUR_SERVER'] };
+    process.env['AUGUR_TOKEN'] = 'augur_operator-secret';
+    process.env['AUGUR_SERVER'] = 'http://127.0.0.1:7070';
+    try {
+      await runtime.start(service({ OWN: 'kept' }, 1), 'v1');
+    } finally {
+      for (const [name, value] of [
+        ['AUGUR_TOKEN', saved.token],
+        ['AUGUR_SERVER', saved.server],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    const [p] = runtime.processes();
+    const names = readFileSync(`/proc/${p?.pid ?? 0}/environ`, 'utf8')
+      .split('\0')
+      .map((entry) => entry.slice(0, entry.indexOf('=')));
+    expect(names).toEqual(expect.arrayContaining(['PATH', 'OWN', 'AUGUR_SERVICE', 'AUGUR_URL_ECHO']));
+    expect(names).not.toContain('AUGUR_TOKEN');
+    expect(names).not.toContain('AUGUR_SERVER');
+  });
+
+  it('knows no revision named like an inherited member of every object', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      await expect(runtime.start(service(), name)).rejects.toMatchObject({ code: 'UNKNOWN_REVISION' });
+    }
+    expect(runtime.processes()).toEqual([]);
+  });
+
   it('allows one Augur per state directory', () => {
     const lock = new StateLock(dir);
     lock.acquire();

@@ -3,9 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inheritedEnv } from '../../core/child-env.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { AugurError } from '../../core/errors.js';
+import { own } from '../../core/own.js';
 import type { ServiceConfig } from '../../config/types.js';
 import type { Endpoint } from '../../router/router.js';
 import type { Store } from '../../store/store.js';
@@ -93,7 +95,7 @@ export class ProcessRuntime implements Runtime {
 
   async start(service: ServiceConfig, revision: string): Promise<void> {
     if (this.closing) throw new AugurError('RUNTIME_CLOSING', 'the runtime is shutting down');
-    if (service.revisions[revision] === undefined) {
+    if (own(service.revisions, revision) === undefined) {
       throw new AugurError('UNKNOWN_REVISION', `service ${service.name} has no revision "${revision}"`);
     }
     if (this.revisions.has(key(service.name, revision))) return;
@@ -191,7 +193,7 @@ export class ProcessRuntime implements Runtime {
   /** Spawns one instance and waits for it to be ready. On first start a failure rejects. */
   private async launch(instance: Instance, firstStart: boolean): Promise<void> {
     const { service, revision, replica } = instance;
-    const spec = service.revisions[revision];
+    const spec = own(service.revisions, revision);
     if (spec === undefined) throw new AugurError('UNKNOWN_REVISION', `no revision ${revision}`);
     const [executable, ...args] = spec.command;
     if (executable === undefined)
@@ -206,7 +208,7 @@ export class ProcessRuntime implements Runtime {
       child = spawn(executable, args, {
         cwd: spec.cwd,
         env: {
-          ...process.env,
+          ...inheritedEnv(process.env),
           ...this.sharedEnv,
           ...service.data,
           ...spec.env,

@@ -12,7 +12,8 @@ export class StateLock {
   private held = false;
 
   constructor(stateDir: string) {
-    mkdirSync(stateDir, { recursive: true });
+    // Private: it holds the store, logs and the local admin token.
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     this.file = join(stateDir, 'augur.lock');
   }
 

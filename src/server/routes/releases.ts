@@ -1,5 +1,6 @@
 import type { RolloutController } from '../../controller/controller.js';
 import type { ApplicationConfig, ReleaseConfig, ServiceConfig } from '../../config/types.js';
+import { redactDeep } from '../../core/redact.js';
 import type { ReleaseRecord } from '../../store/store.js';
 import { HttpError, readBody, readJson, reply } from '../http.js';
 import { parseAction } from '../release-actions.js';
@@ -114,7 +115,13 @@ export function releaseRoutes(deps: ApiDeps): Route[] {
       role: 'viewer',
       handle: async (ctx) => {
         const record = await findRelease(deps, param(ctx, 0));
-        reply(ctx.res, 200, { ...releaseView(record), spec: record.spec, state: record.state });
+        // The spec may hold addresses with credentials (a check's URL, a database to back up):
+        // every role sees them masked.
+        reply(ctx.res, 200, {
+          ...releaseView(record),
+          spec: redactDeep(record.spec),
+          state: redactDeep(record.state),
+        });
       },
     },
     {
@@ -128,7 +135,7 @@ export function releaseRoutes(deps: ApiDeps): Route[] {
         const limit = integer(ctx, 'limit', 1000, 1, 10_000);
         const events = await deps.plane.store.releaseEvents(name, after);
         const page = events.slice(0, limit);
-        reply(ctx.res, 200, { events: page, more: events.length > page.length });
+        reply(ctx.res, 200, { events: redactDeep(page), more: events.length > page.length });
       },
     },
     {

@@ -23,6 +23,8 @@ export interface RouteContext {
   /** Decoded capture groups of the route's pattern. */
   readonly params: readonly string[];
   readonly principal: Principal;
+  /** Whether the request's credentials would still be accepted now (asked by long-lived responses). */
+  readonly authorized: () => Promise<boolean>;
 }
 
 export interface Route {

@@ -1,6 +1,8 @@
 import type { ReleaseEvent } from '../../controller/core/events.js';
+import { redactDeep } from '../../core/redact.js';
 import type { StoredEvent } from '../../store/store.js';
 import { HttpError } from '../http.js';
+import type { ApiLimits } from '../limits.js';
 import { SseStream } from '../sse.js';
 import { findRelease } from './releases.js';
 import type { ApiDeps, Route, RouteContext } from './route.js';
@@ -21,7 +23,44 @@ function startAfter(ctx: RouteContext): number {
   return value;
 }
 
-export function streamRoutes(deps: ApiDeps): Route[] {
+/**
+ * Opens an event stream within the server's limits: at most `maxStreams` at once, and each ends
+ * once the token that opened it is no longer accepted (revoked, or its role lowered).
+ */
+function streamOpener(deps: ApiDeps, limits: ApiLimits): (ctx: RouteContext) => SseStream {
+  let open = 0;
+  return (ctx) => {
+    if (open >= limits.maxStreams) {
+      throw new HttpError(
+        503,
+        'TOO_MANY_STREAMS',
+        `${limits.maxStreams} event streams are open already: try again later`,
+      );
+    }
+    open += 1;
+    const stream = new SseStream(ctx.req, ctx.res);
+    stream.onClose(() => (open -= 1));
+    stream.onClose(deps.metrics.streamOpened());
+    let checking = false;
+    const recheck = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void ctx.authorized().then((ok) => {
+        checking = false;
+        if (!ok) stream.close();
+      });
+    }, limits.streamAuthCheckMs);
+    recheck.unref();
+    stream.onClose(() => clearInterval(recheck));
+    return stream;
+  };
+}
+
+/** An event as a stream sends it: credentials in messages or data (a connection string) masked. */
+const shown = (event: ReleaseEvent | StoredEvent): unknown => redactDeep(event);
+
+export function streamRoutes(deps: ApiDeps, limits: ApiLimits): Route[] {
+  const openStream = streamOpener(deps, limits);
   return [
     {
       // Every release's events as they happen. Ids are this server's own order across releases.
@@ -30,8 +69,7 @@ export function streamRoutes(deps: ApiDeps): Route[] {
       role: 'viewer',
       handle: (ctx) => {
         const last = lastEventId(ctx);
-        const stream = new SseStream(ctx.req, ctx.res);
-        stream.onClose(deps.metrics.streamOpened());
+        const stream = openStream(ctx);
         if (last !== undefined) {
           const missed = deps.hub.since(last);
           if (missed === null) {
@@ -40,11 +78,11 @@ export function streamRoutes(deps: ApiDeps): Route[] {
               data: { reason: 'the events since that id are no longer known here: reload the state' },
             });
           } else {
-            for (const e of missed) stream.send({ id: e.id, event: e.event.type, data: e.event });
+            for (const e of missed) stream.send({ id: e.id, event: e.event.type, data: shown(e.event) });
           }
         }
         stream.onClose(
-          deps.hub.subscribe((e) => stream.send({ id: e.id, event: e.event.type, data: e.event })),
+          deps.hub.subscribe((e) => stream.send({ id: e.id, event: e.event.type, data: shown(e.event) })),
         );
         return Promise.resolve();
       },
@@ -58,8 +96,7 @@ export function streamRoutes(deps: ApiDeps): Route[] {
         const name = param(ctx, 0);
         let last = startAfter(ctx);
         await findRelease(deps, name);
-        const stream = new SseStream(ctx.req, ctx.res);
-        stream.onClose(deps.metrics.streamOpened());
+        const stream = openStream(ctx);
         const emit = (event: ReleaseEvent | StoredEvent): void => {
           // Unstored notices (sequence -1) go out without an id, so a resume never skips past them.
           if (event.sequence >= 0 && event.sequence <= last) return;
@@ -67,7 +104,7 @@ export function streamRoutes(deps: ApiDeps): Route[] {
           stream.send({
             ...(event.sequence >= 0 ? { id: String(event.sequence) } : {}),
             event: event.type,
-            data: event,
+            data: shown(event),
           });
         };
         // Subscribe before reading the store, so that nothing falls between the two.

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
@@ -139,13 +140,39 @@ function run<T>(work: () => T): Promise<T> {
   }
 }
 
+/**
+ * The database holds the audit log, token hashes and recorded requests: readable by its owner
+ * only. A new directory is made 0700 and a new file 0600 before SQLite opens it; SQLite gives its
+ * WAL and shared-memory files the database file's mode.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  // Files an earlier version left with a wider mode are narrowed, when they are ours to change.
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) narrow(file);
+}
+
+function narrow(file: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(file);
+  } catch {
+    return;
+  }
+  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(file, 0o600);
+}
+
 /** The embedded store: one SQLite file in WAL mode, synchronous underneath an async port. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
