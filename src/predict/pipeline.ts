@@ -11,7 +11,7 @@ import { type ModelStatus, modelStatus } from '../calibration/status.js';
 import { redactSecrets } from '../core/redact.js';
 import { profileRelease } from '../sandbox/index.js';
 import type { ServiceProfile } from '../sim/profile.js';
-import { openStore } from '../store/open.js';
+import { openStore, storeFile } from '../store/open.js';
 import type { MetricMinute, Store } from '../store/store.js';
 import { predictRelease } from './predict.js';
 import { MIN_HISTORY_MINUTES } from './workload.js';
@@ -160,8 +160,6 @@ async function withPromotedStables(
 }
 
 function openExistingStore(url: string): Store | null {
-  if (!url.startsWith('sqlite:')) return null;
-  const path = url.slice('sqlite:'.length);
-  if (path === ':memory:' || !existsSync(path)) return null;
-  return openStore(url);
+  const file = storeFile(url);
+  return file === null || !existsSync(file) ? null : openStore(url);
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AugurError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
-import { isLoopbackHost } from '../load/target.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { refuseForeignCaller } from './host-check.js';
 import { bearerToken, HttpError, reply } from './http.js';
 import type { ApiLimits } from './limits.js';

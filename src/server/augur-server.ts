@@ -184,8 +184,3 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
     throw error;
   }
 }
-
-/** Whether an address only this machine can reach was given. */
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}

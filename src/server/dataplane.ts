@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { AugurError } from '../core/errors.js';
@@ -106,7 +105,6 @@ export class DataPlane {
    */
   static async start(options: DataPlaneOptions): Promise<DataPlane> {
     const app = options.app;
-    privateStateDir(app.stateDir);
     const lock = new StateLock(app.stateDir);
     lock.acquire();
     let store: Store | null = null;
@@ -311,14 +309,4 @@ export class DataPlane {
     }
     this.emit(event);
   }
-}
-
-/**
- * The state directory holds the store, the logs, the backups and the local admin token: it is its
- * owner's alone. Made 0700, or narrowed to it when an earlier run left it wider.
- */
-function privateStateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const stat = statSync(dir);
-  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(dir, 0o700);
 }

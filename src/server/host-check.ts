@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isLoopbackHost } from '../load/target.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { HttpError } from './http.js';
 
 /** The host name of a Host header: `name[:port]` or `[v6][:port]`. */

@@ -3,7 +3,7 @@ import { chmodSync, closeSync, fstatSync, openSync, readFileSync, rmSync, writeF
 import { join } from 'node:path';
 import { AugurError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
-import { isLoopbackHost } from '../load/target.js';
+import { isLoopbackHost } from '../core/loopback.js';
 
 /**
  * How CLI commands on the same machine reach a running `augur up` or `augur server`: its address in

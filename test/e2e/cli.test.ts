@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { augur } from './helpers.js';
 
 describe('augur CLI', () => {
+  const traffic = (weight: string) =>
+    augur([
+      'traffic',
+      'examples/shop/augur.yaml',
+      '--service',
+      'cart',
+      '--revision',
+      'v2',
+      '--weight',
+      weight,
+    ]);
+
   it('validates the shipped shop and its releases', async () => {
     const r = await augur([
       'validate',
@@ -56,16 +68,7 @@ describe('augur CLI', () => {
     const badFlag = await augur(['up', '--nope', 'x.yaml']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/unknown option --nope/);
-    const badWeight = await augur([
-      'traffic',
-      'examples/shop/augur.yaml',
-      '--service',
-      'cart',
-      '--revision',
-      'v2',
-      '--weight',
-      '0.005',
-    ]);
+    const badWeight = await traffic('0.005');
     expect(badWeight.code).toBe(2);
     expect(badWeight.stderr).toMatch(/steps of 0\.01%/);
   }, 60_000);
@@ -96,17 +99,6 @@ describe('augur CLI', () => {
   });
 
   it('checks every number before doing any work', async () => {
-    const traffic = (weight: string) =>
-      augur([
-        'traffic',
-        'examples/shop/augur.yaml',
-        '--service',
-        'cart',
-        '--revision',
-        'v2',
-        '--weight',
-        weight,
-      ]);
     for (const weight of ['', '0x10', 'Infinity', '101']) {
       const r = await traffic(weight);
       expect(r.code, weight).toBe(2);

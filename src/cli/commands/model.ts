@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ModelStatus } from '../../calibration/status.js';
 import { modelStatus } from '../../calibration/status.js';
-import { openStore } from '../../store/open.js';
+import { openStore, storeFile } from '../../store/open.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
@@ -34,7 +34,7 @@ export const model: Command = {
     if (action !== 'status') throw new UsageError(`unknown action "${action ?? ''}": the action is status`);
     const app = files.length === 0 ? await demoApplication() : (await loadFiles(files)).application;
     const url = app.store.url;
-    const path = url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : null;
+    const path = storeFile(url);
     if (path !== null && !existsSync(path)) {
       ctx.io.err(
         `no store at ${path}: ${files.length === 0 ? 'run the demo first (`npm start` or `augur demo`)' : 'start the application first (`augur up`)'}\n`,

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { isLoopback } from '../../server/augur-server.js';
+import { isLoopbackHost } from '../../core/loopback.js';
 import type { Command } from '../command.js';
 import { EXIT, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
@@ -41,7 +41,7 @@ export const server: Command = {
     const host = stringOption(ctx, 'host') ?? '127.0.0.1';
     await checkHost(host);
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
-    if (!isLoopback(host)) {
+    if (!isLoopbackHost(host)) {
       ctx.io.err(
         `warning: the API listens on ${host}, beyond this machine: tokens travel in clear text unless ` +
           'a TLS proxy stands in front\n',

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { AugurError } from '../../core/errors.js';
 import { createToken, isRole, ROLES } from '../../server/tokens.js';
-import { openStore } from '../../store/open.js';
+import { openStore, storeFile } from '../../store/open.js';
 import type { Store } from '../../store/store.js';
 import type { Command, CommandContext } from '../command.js';
 import { EXIT, flag, stringOption, UsageError } from '../command.js';
@@ -25,7 +24,7 @@ async function withStore<T>(
 ): Promise<T> {
   const config = await loadFiles(files);
   const url = config.application.store.url;
-  const path = url.startsWith('sqlite:') ? resolve(url.slice('sqlite:'.length)) : null;
+  const path = storeFile(url);
   if (path !== null && !existsSync(path)) {
     if (!creates)
       throw new AugurError('NO_STORE', `no store at ${path}: run this where the application runs`);

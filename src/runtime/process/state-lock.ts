@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AugurError } from '../../core/errors.js';
+import { privateDir } from '../../store/private-files.js';
 import { isAlive } from './signals.js';
 
 /**
@@ -12,8 +13,8 @@ export class StateLock {
   private held = false;
 
   constructor(stateDir: string) {
-    // Private: it holds the store, logs and the local admin token.
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    // Private: it holds the store, the logs, the backups and the local admin token.
+    privateDir(stateDir);
     this.file = join(stateDir, 'augur.lock');
   }
 

@@ -1,7 +1,7 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import type { Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { narrowToOwner } from '../private-files.js';
 import type {
   MetricHistoryQuery,
   MetricMinute,
@@ -153,17 +153,7 @@ function createPrivately(path: string): void {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   // Files an earlier version left with a wider mode are narrowed, when they are ours to change.
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) narrow(file);
-}
-
-function narrow(file: string): void {
-  let stat: Stats;
-  try {
-    stat = statSync(file);
-  } catch {
-    return;
-  }
-  if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) chmodSync(file, 0o600);
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) narrowToOwner(file, 0o600);
 }
 
 /** The embedded store: one SQLite file in WAL mode, synchronous underneath an async port. */
