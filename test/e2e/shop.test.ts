@@ -276,3 +276,26 @@ describe('the shop, as real processes', () => {
     expect(result.stderr).toMatch(/ERROR_RATE/);
   });
 });
+
+describe('the orders database', () => {
+  it('opens in two replicas started at once on a file not yet in WAL mode', async () => {
+    const where = mkdtempSync(join(tmpdir(), 'augur-orders-'));
+    const open = (file: string): Promise<number | null> =>
+      new Promise((done) => {
+        const script = `import { openOrders } from ${JSON.stringify(join(SHOP, 'lib', 'orders.js'))}; openOrders(${JSON.stringify(file)}).close();`;
+        spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' }).on('exit', done);
+      });
+    try {
+      // Both replicas switch the fresh file to WAL: the loser of that race used to exit at once.
+      for (let round = 0; round < 40; round++) {
+        const file = join(where, `orders-${round}.db`);
+        const db = new Database(file);
+        db.exec('CREATE TABLE filler (n INTEGER)');
+        db.close();
+        expect(await Promise.all([open(file), open(file)]), `round ${round}`).toEqual([0, 0]);
+      }
+    } finally {
+      rmSync(where, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

@@ -19,14 +19,32 @@ export function checksum(order) {
     .digest('hex');
 }
 
+/**
+ * Switches the file to WAL once. Replicas start together: while one switches (an exclusive lock),
+ * SQLite refuses the other's switch at once rather than wait for the busy timeout, so the refusal
+ * is retried (for up to 5 s).
+ */
+function toWal(db) {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (error.code !== 'SQLITE_BUSY' || attempt >= 100) throw error;
+      Atomics.wait(pause, 0, 0, 50);
+    }
+  }
+}
+
 export function openOrders(path) {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  // Commits survive a crash of the process (what the demo needs), without an fsync per order.
-  db.pragma('synchronous = NORMAL');
   // Several replicas (and revisions) write the same file: wait for the lock rather than fail.
   db.pragma('busy_timeout = 5000');
+  toWal(db);
+  // Commits survive a crash of the process (what the demo needs), without an fsync per order.
+  db.pragma('synchronous = NORMAL');
   db.exec(`CREATE TABLE IF NOT EXISTS orders (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT NOT NULL UNIQUE,
