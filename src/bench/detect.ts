@@ -5,9 +5,7 @@
  * bench/results/detect.json. Knobs: BENCH_STREAMS (per case), BENCH_AA_RUNS, BENCH_WORKERS, BENCH_ONLY
  * (a regular expression on case names, for development: the other cases report no streams).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { runAll } from './detect/pool.js';
 import { checks, table } from './detect/report.js';
 import type { AaFigures } from './detect/report.js';
@@ -18,6 +16,7 @@ import { caseFigures, judgeFigures } from './detect/summary.js';
 import { decode } from './detect/tasks.js';
 import type { Task } from './detect/tasks.js';
 import { AA, ALPHA, CASES, ROLLOUT } from './detect/scenario.js';
+import { writeResult } from './results.js';
 
 const positive = (name: string, fallback: number): number => {
   const value = Number(process.env[name] ?? fallback);
@@ -77,24 +76,15 @@ const cases = CASES.map((c, i) => caseFigures(c, isAaRollout(i) ? aaStreams : (b
 const results_ = checks(ALPHA, aa, cases);
 const durationS = (performance.now() - started) / 1000;
 
-const out = resolve('bench/results/detect.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      alpha: ALPHA,
-      aa,
-      cases,
-      checks: results_,
-      setup: { ...setup(), streamsPerCase: STREAMS, augurAaPromotedRate: aaPromoted(aaStreams) },
-      durationS: Math.round(durationS),
-      measuredAt: new Date().toISOString(),
-    },
-    null,
-    2,
-  )}\n`,
-);
+const out = writeResult('detect', {
+  alpha: ALPHA,
+  aa,
+  cases,
+  checks: results_,
+  setup: { ...setup(), streamsPerCase: STREAMS, augurAaPromotedRate: aaPromoted(aaStreams) },
+  durationS: Math.round(durationS),
+  measuredAt: new Date().toISOString(),
+});
 process.stdout.write(table(ALPHA, aa, cases, results_));
 process.stdout.write(`\n${durationS.toFixed(0)} s; wrote ${out}\n`);
 

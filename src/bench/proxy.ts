@@ -9,11 +9,11 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { figuresOf, fixedRate, maxThroughput, serial } from './http-load.js';
 import type { LoadFigures, Samples } from './http-load.js';
+import { writeResult } from './results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const parts = join(here, 'proxy-parts.js');
@@ -107,12 +107,7 @@ try {
     overhead: result.overheadP99Ms <= 1,
     throughput: result.throughputRatio >= 0.5,
   };
-  const out = resolve('bench/results/proxy.json');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(
-    out,
-    `${JSON.stringify({ ...result, pass, measuredAt: new Date().toISOString() }, null, 2)}\n`,
-  );
+  const out = writeResult('proxy', { ...result, pass, measuredAt: new Date().toISOString() });
   const row = (name: string, s: ReturnType<typeof summary>) =>
     `${name.padEnd(8)} ${String(s.rps).padStart(9)} ${s.p50Ms.toFixed(3).padStart(11)} ${s.p99Ms.toFixed(3).padStart(11)} ${s.serialP99Ms.toFixed(3).padStart(13)}`;
   process.stdout.write(

@@ -7,9 +7,9 @@
  * second) and complete windows only. Target: p99 ≤ 1,000 ms. Writes bench/results/reaction.json.
  * Knobs: BENCH_TRIALS (per mode, default 24), BENCH_RATE (req/s, default 400).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { sequentialAnalysis } from '../controller/analysis/sequential.js';
 import type { ControlledPlane } from '../controller/controller.js';
 import { RolloutController } from '../controller/controller.js';
@@ -23,6 +23,7 @@ import { steadyLoad } from './reaction/load.js';
 import { completeWindowsOnly } from './reaction/plane.js';
 import { EventWaiter, runTrial } from './reaction/trial.js';
 import type { TrialResult } from './reaction/trial.js';
+import { writeResult } from './results.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 24);
 const RATE = Number(process.env.BENCH_RATE ?? 400);
@@ -112,34 +113,25 @@ if (failure !== null) throw failure;
 const guarded = summary(results.filter((r) => r.mode === MODES[0]));
 const windowsOnly = summary(results.filter((r) => r.mode === MODES[1]));
 const pass = guarded.p99Ms <= TARGET_P99_MS && guarded.trials >= 20;
-const out = resolve('bench/results/reaction.json');
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      trials: guarded.trials,
-      p50Ms: guarded.p50Ms,
-      p99Ms: guarded.p99Ms,
-      maxMs: guarded.maxMs,
-      decidedBy: guarded.decidedBy,
-      target: { p99Ms: TARGET_P99_MS },
-      pass,
-      completeWindowsOnly: windowsOnly,
-      setup: {
-        metrics: 'builtin (1 s windows)',
-        load: `${RATE} req/s through the builtin router, 1,000 request keys`,
-        canary: `${CANARY_PERCENT}% (about ${(RATE * CANARY_PERCENT) / 100} req/s), echo fixture switched by GET /fail`,
-        monitoringInterval: INTERVAL,
-        measured: 'canary switch (its Date.now()) → weight-applied event with weight 0 (router confirmed)',
-      },
-      samplesMs: results.map((r) => ({ mode: r.mode, ms: r.reactionMs, by: r.decidedBy })),
-      measuredAt: new Date().toISOString(),
-    },
-    null,
-    2,
-  )}\n`,
-);
+const out = writeResult('reaction', {
+  trials: guarded.trials,
+  p50Ms: guarded.p50Ms,
+  p99Ms: guarded.p99Ms,
+  maxMs: guarded.maxMs,
+  decidedBy: guarded.decidedBy,
+  target: { p99Ms: TARGET_P99_MS },
+  pass,
+  completeWindowsOnly: windowsOnly,
+  setup: {
+    metrics: 'builtin (1 s windows)',
+    load: `${RATE} req/s through the builtin router, 1,000 request keys`,
+    canary: `${CANARY_PERCENT}% (about ${(RATE * CANARY_PERCENT) / 100} req/s), echo fixture switched by GET /fail`,
+    monitoringInterval: INTERVAL,
+    measured: 'canary switch (its Date.now()) → weight-applied event with weight 0 (router confirmed)',
+  },
+  samplesMs: results.map((r) => ({ mode: r.mode, ms: r.reactionMs, by: r.decidedBy })),
+  measuredAt: new Date().toISOString(),
+});
 const line = (name: string, s: ReturnType<typeof summary>): string =>
   `${name.padEnd(24)} ${String(s.trials).padStart(6)} ${String(s.p50Ms).padStart(7)} ${String(s.p99Ms).padStart(7)} ${String(s.maxMs).padStart(7)}   ${Object.entries(
     s.decidedBy,

@@ -15,9 +15,8 @@ import { ObservedForecaster } from '../predict/forecast.js';
 import { predictRelease } from '../predict/predict.js';
 import { fixedCanaryProvider } from '../testing/fixed-metrics.js';
 import { isDeepStrictEqual } from 'node:util';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+
 import type { SimModel, SimRunResult } from '../sim/model.js';
 import { runMonteCarlo } from '../sim/monte-carlo.js';
 import { simulate } from '../sim/simulate.js';
@@ -28,6 +27,7 @@ import { checks, si, table, TARGETS } from './sim/report.js';
 import { withInterference } from './sim/cpu.js';
 import type { SimpyRun } from './sim/simpy.js';
 import { ensureSimpy, simpyMm1, simpyNetwork } from './sim/simpy.js';
+import { writeResult } from './results.js';
 
 const MM1_CUSTOMERS = 1_000_000;
 const SHOP_REQUESTS = 300_000;
@@ -272,8 +272,6 @@ const rows = [
     `≤ ${TARGETS.graph50Seconds} s`,
   ],
 ];
-const out = resolve('bench/results/sim.json');
-mkdirSync(dirname(out), { recursive: true });
 const json = {
   mm1: {
     ...mm1Figures,
@@ -316,7 +314,7 @@ const json = {
   durationS: round((performance.now() - started) / 1000),
   measuredAt: new Date().toISOString(),
 };
-writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+const out = writeResult('sim', json);
 
 process.stdout.write(`${table(rows)}\n\n`);
 process.stdout.write(

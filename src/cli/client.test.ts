@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerTarget, TargetHints } from './client.js';
 import { resolveTarget } from './client.js';
+import { clientConfigPath, readClientConfig } from './client-config.js';
+import { ConfigInvalidError } from './config-files.js';
 import { EXIT, UsageError } from './command.js';
 import { main } from './main.js';
 
@@ -98,5 +100,107 @@ describe('resolveTarget', () => {
     const io = { out: () => undefined, err: (text: string) => void (err += text), isTty: false };
     expect(await main(['status', '--server', 'localhost:7070'], io)).toBe(EXIT.usage);
     expect(err).toMatch(/--server must be an http\(s\) URL.*\nUsage: augur status/s);
+  });
+});
+
+/** A CLI configuration file with `text`, at `mode`; returns the environment that names it. */
+function configFile(text: string, mode = 0o600): NodeJS.ProcessEnv {
+  const path = join(root, `config-${n++}.yaml`);
+  writeFileSync(path, text, { mode });
+  chmodSync(path, mode);
+  return { AUGUR_CONFIG: path };
+}
+
+function configRefusal(env: NodeJS.ProcessEnv): ConfigInvalidError {
+  try {
+    readClientConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigInvalidError);
+    return error as ConfigInvalidError;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('the CLI configuration file', () => {
+  it('is $AUGUR_CONFIG, else under $XDG_CONFIG_HOME, else ~/.config', () => {
+    expect(clientConfigPath({ AUGUR_CONFIG: '/etc/a.yaml', XDG_CONFIG_HOME: '/x' })).toEqual({
+      path: '/etc/a.yaml',
+      explicit: true,
+    });
+    expect(clientConfigPath({ XDG_CONFIG_HOME: '/x', HOME: '/h' }).path).toBe('/x/augur/config.yaml');
+    expect(clientConfigPath({ HOME: '/h' }).path).toBe('/h/.config/augur/config.yaml');
+    // Absent at the default place: no configuration; absent where $AUGUR_CONFIG points: an error.
+    expect(readClientConfig({ HOME: join(root, 'no-home') })).toBeNull();
+    expect(configRefusal({ AUGUR_CONFIG: join(root, 'missing.yaml') }).report).toMatch(/ENOENT/);
+  });
+
+  it('gives the server and its token when nothing else does, below flags, environment and -f', () => {
+    const env = configFile('server: https://augur.example:7070/\ntoken: augur_from-config\n');
+    expect(resolveTarget({ env })).toMatchObject({
+      url: 'https://augur.example:7070',
+      token: 'augur_from-config',
+      source: env['AUGUR_CONFIG'],
+    });
+    expect(resolveTarget({ env: { ...env, AUGUR_TOKEN: 'augur_env' } }).token).toBe('augur_env');
+    expect(resolveTarget({ env: { ...env, AUGUR_SERVER: 'http://127.0.0.1:9' } }).url).toBe(
+      'http://127.0.0.1:9',
+    );
+    expect(resolveTarget({ env, server: 'http://127.0.0.1:9' }).url).toBe('http://127.0.0.1:9');
+    // -f FILE names a local Augur: it wins over the configuration, with its own admin token.
+    expect(resolveTarget({ env, stateDir: stateDir() })).toMatchObject({
+      url: 'http://127.0.0.1:7070',
+      token: 'local-admin-token',
+    });
+  });
+
+  it('sends its token to its own server only', () => {
+    const env = configFile('server: https://augur.example:7070\ntoken: augur_from-config\n');
+    expect(resolveTarget({ env, server: 'https://augur.example:7070/' }).token).toBe('augur_from-config');
+    for (const other of [
+      'https://evil.example:7070',
+      'http://augur.example:7070',
+      'https://augur.example:7071',
+    ])
+      expect(resolveTarget({ env, server: other }).token, other).toBeUndefined();
+    // A token without a server goes nowhere.
+    expect(
+      resolveTarget({ env: configFile('token: augur_x\n'), server: 'http://127.0.0.1:9' }).token,
+    ).toBeUndefined();
+  });
+
+  it('refuses a token that others may read, and names line and column of a bad key', () => {
+    const readable = configFile('server: http://127.0.0.1:9\ntoken: augur_secret\n', 0o644);
+    const error = configRefusal(readable);
+    expect(error.report).toMatch(/others may read it \(mode 644\): run chmod 600/);
+    expect(error.report).not.toContain('augur_secret');
+    // Without a token the file holds nothing secret: any mode will do.
+    expect(readClientConfig(configFile('server: http://127.0.0.1:9\n', 0o644))?.server).toBe(
+      'http://127.0.0.1:9',
+    );
+    const path = configFile('server: http://127.0.0.1:9\ntokn: augur_x\n')['AUGUR_CONFIG'] as string;
+    expect(configRefusal({ AUGUR_CONFIG: path }).report).toBe(
+      `${path}:2:1  unknown key "tokn": the keys are server, token`,
+    );
+    expect(configRefusal(configFile('server: [1, 2]\n')).report).toMatch(
+      /:1:1 {2}server must be non-empty text/,
+    );
+    expect(configRefusal(configFile('server: "unclosed\n')).report).toMatch(
+      /config-\d+\.yaml:\d+:\d+ {2}Missing closing "quote/,
+    );
+  });
+
+  it('makes a command exit 2 on a malformed server in it, naming the file', async () => {
+    const env = configFile('server: localhost:7070\n');
+    let err = '';
+    const io = { out: () => undefined, err: (text: string) => void (err += text), isTty: false };
+    const saved = process.env['AUGUR_CONFIG'];
+    process.env['AUGUR_CONFIG'] = env['AUGUR_CONFIG'];
+    try {
+      expect(await main(['status'], io)).toBe(EXIT.usage);
+    } finally {
+      if (saved === undefined) delete process.env['AUGUR_CONFIG'];
+      else process.env['AUGUR_CONFIG'] = saved;
+    }
+    expect(err).toContain(`server in ${env['AUGUR_CONFIG']} must be an http(s) URL`);
   });
 });

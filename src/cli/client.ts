@@ -6,6 +6,8 @@ import { AugurError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { readServer } from '../server/local-access.js';
 import { UsageError } from './command.js';
+import type { ClientConfig } from './client-config.js';
+import { readClientConfig } from './client-config.js';
 import { ConfigInvalidError } from './config-files.js';
 import type { SseEvent } from './sse-client.js';
 import { readSse } from './sse-client.js';
@@ -25,27 +27,45 @@ export interface TargetHints {
   /** State directory of the Application file the command was given, if any. */
   readonly stateDir?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
+  /** The CLI's configuration file; default: read through `env` (readClientConfig). */
+  readonly config?: ClientConfig | null;
 }
 
 /**
  * The server a command talks to: `--server`, else `$AUGUR_SERVER`, else the Augur running for the
- * given Application's state directory (or `./.augur`), found through its server.json — used only
- * when that record is trustworthy (see readServer). The token is `--token`, else `$AUGUR_TOKEN`,
- * else — for that local Augur only — its admin token file. A malformed address is a usage error.
+ * given Application's state directory, else the CLI configuration file's `server`, else the Augur
+ * running for `./.augur` — a local one found through its server.json, used only when that record is
+ * trustworthy (see readServer). The token is `--token`, else `$AUGUR_TOKEN`, else the configuration
+ * file's `token` (only towards the configuration's own server), else — for a local Augur only — its
+ * admin token file. A malformed address is a usage error.
  */
 export function resolveTarget(hints: TargetHints): ServerTarget {
   const env = hints.env ?? process.env;
   const token = hints.token ?? nonEmpty(env['AUGUR_TOKEN']);
+  // Read only when it can matter: a broken file must not stop a command that names its server.
+  const configured = (): { config: ClientConfig; url: string } | null => {
+    const config = hints.config !== undefined ? hints.config : readClientConfig(env);
+    if (config?.server === undefined) return null;
+    return { config, url: serverUrl(config.server, `server in ${config.path}`) };
+  };
   const remote = hints.server ?? nonEmpty(env['AUGUR_SERVER']);
   if (remote !== undefined) {
     const source = hints.server !== undefined ? '--server' : 'AUGUR_SERVER';
-    return { url: serverUrl(remote, source), token, source };
+    const url = serverUrl(remote, source);
+    if (token !== undefined) return { url, token, source };
+    // The configuration's token goes to the configuration's server and nowhere else.
+    const own = configured();
+    return { url, token: own !== null && sameServer(url, own.url) ? own.config.token : undefined, source };
+  }
+  if (hints.stateDir === undefined) {
+    const own = configured();
+    if (own !== null) return { url: own.url, token: token ?? own.config.token, source: own.config.path };
   }
   const stateDir = hints.stateDir ?? resolve('.augur');
   if (hints.stateDir === undefined && !existsSync(resolve(stateDir, 'server.json'))) {
     throw new AugurError(
       'NO_SERVER',
-      'no server given: use --server URL (or AUGUR_SERVER), or -f FILE naming the Application of a local `augur server`/`augur up`',
+      'no server given: use --server URL (or AUGUR_SERVER, or server: in the CLI configuration file), or -f FILE naming the Application of a local `augur server`/`augur up`',
     );
   }
   const local = readServer(stateDir);
@@ -70,6 +90,13 @@ function serverUrl(text: string, source: string): string {
     );
   }
   return text.replace(/\/+$/, '');
+}
+
+/** Whether two server URLs are the same origin (scheme, host and port) and path. */
+function sameServer(a: string, b: string): boolean {
+  const x = new URL(a);
+  const y = new URL(b);
+  return x.origin === y.origin && x.pathname.replace(/\/+$/, '') === y.pathname.replace(/\/+$/, '');
 }
 
 const nonEmpty = (value: string | undefined): string | undefined =>
@@ -220,5 +247,5 @@ export async function callServer<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  return new ApiClient(resolveTarget({ stateDir, env: {} })).request<T>(method, path, body);
+  return new ApiClient(resolveTarget({ stateDir, env: {}, config: null })).request<T>(method, path, body);
 }

@@ -8,12 +8,12 @@ export const REMOTE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   server: {
     type: 'string',
     value: 'URL',
-    description: 'API of a running Augur (else $AUGUR_SERVER, else the local one)',
+    description: 'API of a running Augur (else $AUGUR_SERVER, the configuration file, the local one)',
   },
   token: {
     type: 'string',
     value: 'TOKEN',
-    description: 'bearer token (else $AUGUR_TOKEN, else the local admin token)',
+    description: 'bearer token (else $AUGUR_TOKEN, the configuration file, the local admin token)',
   },
   file: {
     type: 'string',
@@ -26,9 +26,12 @@ export const REMOTE_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 /** How a command finds its server, for --help. */
 export const REMOTE_HELP =
   'The server is --server URL, else $AUGUR_SERVER, else the `augur server`/`augur up` running for\n' +
-  'the Application given with -f FILE (through <state>/server.json), else for ./.augur. The token is\n' +
-  '--token, else $AUGUR_TOKEN, else — for a local Augur only — its admin token (<state>/admin.token).\n' +
-  'Prefer $AUGUR_TOKEN to --token: command lines are visible to other users of the machine.';
+  'the Application given with -f FILE (through <state>/server.json), else `server:` in the CLI\n' +
+  'configuration file ($AUGUR_CONFIG, else ~/.config/augur/config.yaml), else the Augur running for\n' +
+  './.augur. The token is --token, else $AUGUR_TOKEN, else `token:` in the configuration file (sent\n' +
+  "only to the configuration's server; the file must be mode 600), else — for a local Augur only —\n" +
+  'its admin token (<state>/admin.token). Prefer $AUGUR_TOKEN or the file to --token: command lines\n' +
+  'are visible to other users of the machine.';
 
 /**
  * The client for a command: `applicationFiles` are files holding the Application, used to find

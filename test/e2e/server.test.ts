@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -227,6 +227,26 @@ describe('augur server, tokens and the remote CLI (real processes)', () => {
     const missing = await augur(['status', 'nope', '-f', paths.app]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no release named nope \[NOT_FOUND\]/);
+  });
+
+  it('takes the server and the token from the CLI configuration file, mode 600 only', async () => {
+    const config = join(dir, 'config.yaml');
+    writeFileSync(config, `server: ${url}\ntoken: ${viewer}\n`, { mode: 0o600 });
+    const env = { AUGUR_CONFIG: config, AUGUR_TOKEN: '', AUGUR_SERVER: '' };
+    const listed = await augur(['status', '--json'], 60_000, env);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { releases: View[] }).releases.map((v) => v.name)).toContain(
+      'echo-back',
+    );
+    // The viewer token of the file reaches the server: an action needs more.
+    const refused = await augur(['pause', 'echo-back'], 60_000, env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/needs a token with the operator role.*\[FORBIDDEN\]/);
+    chmodSync(config, 0o644);
+    const readable = await augur(['status'], 60_000, env);
+    expect(readable.code).toBe(2);
+    expect(readable.stderr).toContain(`${config}: holds a token but others may read it (mode 644)`);
+    expect(readable.stderr).not.toContain(viewer);
   });
 
   it('stops cleanly on SIGINT, leaving no process behind', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { abort, pause, promote, resume, rollback } from './actions.js';
+import { bench } from './bench.js';
 import { demo } from './demo.js';
 import { load } from './load.js';
 import { metrics } from './metrics.js';
@@ -32,4 +33,5 @@ export const commands: readonly Command[] = [
   metrics,
   load,
   demo,
+  bench,
 ];
