@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -202,5 +204,27 @@ describe('the CLI configuration file', () => {
       else process.env['AUGUR_CONFIG'] = saved;
     }
     expect(err).toContain(`server in ${env['AUGUR_CONFIG']} must be an http(s) URL`);
+  });
+});
+
+describe('answers that are not from Augur', () => {
+  it('are reported as such instead of crashing a command half-way', async () => {
+    const foreign = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{"releases":[{"name":"x","services":"none"}],"hello":1}');
+    });
+    await new Promise<void>((ready) => foreign.listen(0, '127.0.0.1', ready));
+    const url = `http://127.0.0.1:${(foreign.address() as AddressInfo).port}`;
+    try {
+      for (const args of [['status'], ['status', 'x'], ['pause', 'x'], ['status', '--json']]) {
+        let err = '';
+        const io = { out: () => undefined, err: (text: string) => void (err += text), isTty: false };
+        expect(await main([...args, '--server', url, '--token', 't'], io), args.join(' ')).toBe(EXIT.failure);
+        expect(err).toMatch(/with JSON that Augur's API does not send \(.+\).*\[NOT_AUGUR\]/);
+        expect(err).not.toMatch(/unexpected error|TypeError/);
+      }
+    } finally {
+      foreign.close();
+    }
   });
 });

@@ -6,6 +6,8 @@ import { AugurError } from '../core/errors.js';
 import { redactSecrets } from '../core/redact.js';
 import { readServer } from '../server/local-access.js';
 import { UsageError } from './command.js';
+import type { ZodType } from 'zod';
+import { firstProblem } from './api-shapes.js';
 import type { ClientConfig } from './client-config.js';
 import { readClientConfig } from './client-config.js';
 import { ConfigInvalidError } from './config-files.js';
@@ -128,7 +130,7 @@ export class ApiClient {
     method: 'GET' | 'POST' | 'PUT',
     path: string,
     body?: unknown,
-    options: { label?: string } = {},
+    options: { label?: string; shape?: ZodType<T> } = {},
   ): Promise<T> {
     const response = await this.fetch(path, {
       method,
@@ -148,6 +150,15 @@ export class ApiClient {
       );
     }
     if (!response.ok) throw this.refusal(response.status, payload as ErrorBody, options.label);
+    if (options.shape === undefined) return payload as T;
+    const checked = options.shape.safeParse(payload);
+    if (!checked.success) {
+      throw new ApiError(
+        response.status,
+        'NOT_AUGUR',
+        `${this.target.url} answered ${method} ${path} with JSON that Augur's API does not send (${firstProblem(checked.error)}): is it an Augur server of this version?`,
+      );
+    }
     return payload as T;
   }
 

@@ -1,3 +1,4 @@
+import { releaseShape } from './api-shapes.js';
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { YAMLError } from 'yaml';
@@ -74,16 +75,19 @@ async function submit(
   release: ReleaseDocument,
 ): Promise<ReleaseView> {
   try {
-    const view = await client.request<ReleaseView>('POST', '/api/v1/releases', release.body, {
+    const view = await client.request('POST', '/api/v1/releases', release.body, {
       label: release.label,
+      shape: releaseShape,
     });
     ctx.io.err(`submitted release ${view.name} to ${client.target.url}\n`);
     return view;
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'RELEASE_EXISTS') throw error;
-    const view = await client.request<ReleaseView>(
+    const view = await client.request(
       'GET',
       `/api/v1/releases/${encodeURIComponent(release.name)}`,
+      undefined,
+      { shape: releaseShape },
     );
     ctx.io.err(
       view.phase === 'running'
@@ -135,7 +139,9 @@ export async function rolloutRemote(ctx: CommandContext): Promise<number> {
   const finals: ReleaseView[] = [];
   for (const view of submitted) {
     finals.push(
-      await client.request<ReleaseView>('GET', `/api/v1/releases/${encodeURIComponent(view.name)}`),
+      await client.request('GET', `/api/v1/releases/${encodeURIComponent(view.name)}`, undefined, {
+        shape: releaseShape,
+      }),
     );
   }
   if (flag(ctx, 'json')) ctx.io.out(`${JSON.stringify(finals, null, 2)}\n`);

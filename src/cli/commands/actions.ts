@@ -1,6 +1,6 @@
-import type { ReleaseView } from '../../server/release-view.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, stringOption } from '../command.js';
+import { releaseShape } from '../api-shapes.js';
 import { releaseLine } from '../release-table.js';
 import { clientFor, REMOTE_HELP, REMOTE_OPTIONS } from '../remote.js';
 
@@ -31,10 +31,11 @@ function actionCommand(action: Action, summary: string, scoped: boolean): Comman
       const name = ctx.positionals[0] ?? '';
       const service = scoped ? stringOption(ctx, 'service') : undefined;
       const client = await clientFor(ctx);
-      const view = await client.request<ReleaseView>(
+      const view = await client.request(
         'POST',
         `/api/v1/releases/${encodeURIComponent(name)}/actions`,
         service === undefined ? { action } : { action, service },
+        { shape: releaseShape },
       );
       ctx.io.out(flag(ctx, 'json') ? `${JSON.stringify(view, null, 2)}\n` : `${releaseLine(view)}\n`);
       return EXIT.ok;

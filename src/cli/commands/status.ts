@@ -1,9 +1,9 @@
-import type { ReleaseEvent } from '../../controller/core/events.js';
 import type { ReleaseView } from '../../server/release-view.js';
 import type { Command, CommandContext } from '../command.js';
 import { EXIT, flag } from '../command.js';
 import type { ApiClient } from '../client.js';
 import { releaseEventLine } from '../release-events.js';
+import { eventListShape, releaseListShape, releaseShape } from '../api-shapes.js';
 import { releasesTable } from '../release-table.js';
 import { clientFor, REMOTE_HELP, REMOTE_OPTIONS } from '../remote.js';
 
@@ -12,11 +12,14 @@ const RENDER_EVERY_MS = 250;
 const RECENT_EVENTS = 8;
 
 async function snapshot(client: ApiClient, name: string | undefined): Promise<unknown> {
-  if (name === undefined) return client.request<{ releases: ReleaseView[] }>('GET', '/api/v1/releases');
+  if (name === undefined)
+    return client.request('GET', '/api/v1/releases', undefined, { shape: releaseListShape });
   const path = `/api/v1/releases/${encodeURIComponent(name)}`;
-  const view = await client.request<ReleaseView>('GET', path);
+  const view = await client.request('GET', path, undefined, { shape: releaseShape });
   const after = Math.max(-1, view.lastSequence - 200);
-  const { events } = await client.request<{ events: ReleaseEvent[] }>('GET', `${path}/events?after=${after}`);
+  const { events } = await client.request('GET', `${path}/events?after=${after}`, undefined, {
+    shape: eventListShape,
+  });
   const recent = events
     .map(releaseEventLine)
     .filter((l): l is string => l !== null)
