@@ -8,11 +8,12 @@ import { refuseForeignCaller } from './host-check.js';
 import { bearerToken, HttpError, reply } from './http.js';
 import type { ApiLimits } from './limits.js';
 import { API_LIMITS } from './limits.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { planeRoutes } from './routes/plane.js';
 import { releaseRoutes } from './routes/releases.js';
 import type { ApiDeps, Route } from './routes/route.js';
 import { streamRoutes } from './routes/streams.js';
-import type { Principal, TokenAuthority } from './tokens.js';
+import type { Principal, TokenAuthority, TokenRole } from './tokens.js';
 import { roleAllows } from './tokens.js';
 
 export interface ControlApiOptions extends ApiDeps {
@@ -33,7 +34,8 @@ const BAD_INPUT = new Set(['UNKNOWN_SERVICE', 'UNKNOWN_REVISION', 'SPLIT_INVALID
 const ANONYMOUS: Principal = { name: 'anonymous', role: 'viewer' };
 
 /**
- * The HTTP API of a running Augur: JSON under /api/v1, Server-Sent Events, Prometheus metrics.
+ * The HTTP API of a running Augur: JSON under /api/v1, Server-Sent Events, Prometheus metrics,
+ * and the dashboard at `/` (a static page that reads the same API from the browser).
  * Every route names the weakest role it accepts; the bearer token decides who is calling.
  */
 export class ControlApi {
@@ -48,7 +50,12 @@ export class ControlApi {
     this.options = options;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     const limits = { ...API_LIMITS, ...options.limits };
-    this.routes = [...planeRoutes(options), ...releaseRoutes(options), ...streamRoutes(options, limits)];
+    this.routes = [
+      ...dashboardRoutes(),
+      ...planeRoutes(options),
+      ...releaseRoutes(options),
+      ...streamRoutes(options, limits),
+    ];
     this.server = createServer(
       {
         headersTimeout: limits.headersTimeoutMs,
@@ -98,33 +105,41 @@ export class ControlApi {
       );
     }
     const { route, match } = found;
+    const role = route.role;
+    if (role === 'none') {
+      const always = (): Promise<boolean> => Promise.resolve(true);
+      await route.handle({
+        req,
+        res,
+        url,
+        params: decodeParams(match),
+        principal: ANONYMOUS,
+        authorized: always,
+      });
+      return;
+    }
     const token = bearerToken(req);
-    const principal = await this.authenticate(token, route);
-    if (!roleAllows(principal.role, route.role)) {
+    const principal = await this.authenticate(token, role);
+    if (!roleAllows(principal.role, role)) {
       throw new HttpError(
         403,
         'FORBIDDEN',
-        `this needs a token with the ${route.role} role; ${principal.name} has ${principal.role}`,
+        `this needs a token with the ${role} role; ${principal.name} has ${principal.role}`,
       );
     }
-    let params: string[];
-    try {
-      params = match.slice(1).map((p) => decodeURIComponent(p));
-    } catch {
-      throw new HttpError(400, 'BAD_REQUEST', 'malformed percent-encoding in the path');
-    }
+    const params = decodeParams(match);
     // Long-lived responses ask again later: a token revoked since must not keep its stream.
     const authorized = (): Promise<boolean> =>
-      this.authenticate(token, route).then(
-        (again) => roleAllows(again.role, route.role),
+      this.authenticate(token, role).then(
+        (again) => roleAllows(again.role, role),
         () => false,
       );
     await route.handle({ req, res, url, params, principal, authorized });
   }
 
-  private async authenticate(token: string | undefined, route: Route): Promise<Principal> {
+  private async authenticate(token: string | undefined, role: TokenRole): Promise<Principal> {
     if (token === undefined) {
-      if (this.options.openReads && route.role === 'viewer') return ANONYMOUS;
+      if (this.options.openReads && role === 'viewer') return ANONYMOUS;
       throw new HttpError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer TOKEN)');
     }
     const principal = token === '' ? null : await this.options.auth.authenticate(token);
@@ -164,6 +179,14 @@ export class ControlApi {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     this.log(redactSecrets(`augur api: internal error on ${req.method ?? '?'} ${path}: ${detail}`));
     reply(res, 500, { error: 'internal error: the server log has the details', code: 'INTERNAL' }, headers);
+  }
+}
+
+function decodeParams(match: RegExpExecArray): string[] {
+  try {
+    return match.slice(1).map((p) => decodeURIComponent(p));
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'malformed percent-encoding in the path');
   }
 }
 

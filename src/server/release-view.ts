@@ -1,4 +1,4 @@
-import type { ReleasePhase, ReleaseState, TrackPhase } from '../controller/core/types.js';
+import type { ReleasePhase, ReleaseState, Signal, TrackPhase } from '../controller/core/types.js';
 import type { ReleaseRecord, StoredEvent } from '../store/store.js';
 
 /** One changed service of a release, as the API shows it (weights in percent). */
@@ -22,6 +22,8 @@ export interface TrackView {
     readonly breachTier: number | null;
     readonly detail: string | null;
   } | null;
+  /** The latest signalled event of the track (GREEN, YELLOW, RED, HOLD …): its state, and why. */
+  readonly decision: { readonly signal: Signal; readonly message: string; readonly at: number } | null;
 }
 
 export interface ReleaseView {
@@ -58,6 +60,7 @@ export function releaseView(record: ReleaseRecord): ReleaseView {
       targetWeight: t.targetWeight / 100,
       reason: t.reason,
       risk: t.risk ?? null,
+      decision: t.decision ?? null,
     })),
   };
 }

@@ -98,6 +98,7 @@ describe('augur up, traffic and metrics with the real shop', () => {
     running.push(b);
     await b.waitFor(/control API\s+(http:\S+)/);
     const api = /control API\s+(http:\S+)/.exec(b.output)?.[1] ?? '';
+    expect(b.output).toContain(`  dashboard    ${api}/\n`);
     const put = (auth?: string): Promise<Response> =>
       fetch(`${api}/api/v1/services/cart/traffic`, {
         method: 'PUT',

@@ -156,6 +156,8 @@ export const demo: Command = {
       mitigations: new MitigationRunner({ stateDir: app.stateDir, baseDir: applicationDir(app) }),
       clock: systemClock,
       onEvent: (event: ReleaseEvent) => {
+        // The API's event streams (and so the dashboard) see the demo's releases live.
+        serving.hub.publish(event);
         const line = releaseEventLine(event);
         if (line !== null) say(`${line}\n`);
       },
@@ -164,7 +166,10 @@ export const demo: Command = {
     const onAbort = (): void => stopLoad.abort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      say(`augur demo: the shop is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`);
+      say(
+        `augur demo: the shop is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n` +
+          `  dashboard    ${serving.apiUrl}/  (open it to watch the releases live)\n`,
+      );
       const entry = serving.plane.router.address(app.entrypoint);
       const load = runLoad(
         {

@@ -9,12 +9,13 @@ import { addresses, serve, waitForAbort } from '../serve.js';
 
 export const server: Command = {
   name: 'server',
-  summary: 'Run the application, the rollout controller and the API (JSON, SSE, Prometheus).',
+  summary: 'Run the application, the rollout controller, the API (JSON, SSE, Prometheus) and the dashboard.',
   usage: 'FILE… [--port 7070] [--host 127.0.0.1]',
   description:
     'The long-running Augur: the data plane of the Application in FILE… (as `augur up` runs it), the\n' +
     'rollout controller over the same store (releases a stopped server left running are resumed where\n' +
-    'they were), and the API: JSON under /api/v1, events as Server-Sent Events, /metrics for Prometheus.\n' +
+    'they were), and the API: JSON under /api/v1, events as Server-Sent Events, /metrics for Prometheus,\n' +
+    'and the dashboard at / (it asks for a token and keeps it for the browser tab only).\n' +
     'Every request needs a bearer token (`augur token create`); viewer reads, operator also submits and\n' +
     'steers releases, admin also sets traffic. CLI commands on this machine use the admin token written\n' +
     'to <state>/admin.token (mode 0600). Releases in FILE… are not started: they declare the revisions\n' +
@@ -60,7 +61,8 @@ export const server: Command = {
     });
     for (const name of serving.resumed) ctx.io.err(`resumed release ${name}\n`);
     ctx.io.out(
-      `augur: ${config.application.name} is serving\n${addresses(serving.plane)}  API          ${serving.apiUrl}\n`,
+      `augur: ${config.application.name} is serving\n${addresses(serving.plane)}  API          ${serving.apiUrl}\n` +
+        `  dashboard    ${serving.apiUrl}/  (asks for a token: \`augur token create --role viewer\`)\n`,
     );
     ctx.io.out('Press Ctrl-C to stop.\n');
     await waitForAbort(ctx.signal);

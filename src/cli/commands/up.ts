@@ -10,8 +10,9 @@ export const up: Command = {
   description:
     "Starts every service's stable revision (replicas as child processes, logs under the state\n" +
     "directory), opens the builtin router on each service's port, collects metrics, and serves a\n" +
-    'control API on 127.0.0.1 used by `augur traffic` and `augur metrics`. Traffic splits set earlier\n' +
-    'are restored. Ctrl-C stops everything cleanly; processes left by a killed run are stopped at start.',
+    'control API on 127.0.0.1 used by `augur traffic` and `augur metrics`, with the dashboard at its `/`.\n' +
+    'Traffic splits set earlier are restored. Ctrl-C stops everything cleanly; processes left by a killed\n' +
+    'run are stopped at start.',
   options: {
     'api-port': {
       type: 'string',
@@ -27,7 +28,8 @@ export const up: Command = {
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
     const serving = await serve(config.application, ctx.io, { apiPort });
     ctx.io.out(
-      `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n`,
+      `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n` +
+        `  dashboard    ${serving.apiUrl}/\n`,
     );
     ctx.io.out('Press Ctrl-C to stop.\n');
     await waitForAbort(ctx.signal);

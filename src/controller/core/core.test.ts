@@ -150,6 +150,23 @@ describe('rollout decision core', () => {
     expect(releasePhase(done.state)).toBe('rolled-back');
   });
 
+  it("keeps each track's latest signalled event as its state, not a mitigation's", () => {
+    const { state } = settle(createRelease(release(), app, scripted, 0), 0);
+    expect(state.tracks[0]?.decision).toBeUndefined();
+    const paused = command(state, { type: 'pause' }, 'ops', 5_000);
+    expect(paused.state.tracks[0]?.decision).toEqual({
+      signal: 'HOLD',
+      message: 'cart: paused by ops',
+      at: 5_000,
+    });
+    const red = tick(paused.state, [obs('cart', 100, 0, window(100, 10))], scripted, 10_000);
+    const said = red.events.filter((e) => e.service === 'cart' && e.signal !== null).at(-1);
+    expect(red.state.tracks[0]?.decision).toEqual({ signal: 'RED', message: said?.message, at: 10_000 });
+    // What the API shows survives the store's JSON.
+    const stored = JSON.parse(JSON.stringify(red.state)) as ReleaseState;
+    expect(stored.tracks[0]?.decision).toEqual(red.state.tracks[0]?.decision);
+  });
+
   it('trips the hard guards: crash loop and ≥ 50% errors', () => {
     const { state } = settle(createRelease(release(), app, scripted, 0), 0);
     const crash = tick(state, [{ ...obs('cart', 100, 0), crashLoop: true }], scripted, 10_000);
@@ -731,6 +748,8 @@ describe('mitigation after a rollback', () => {
     expect(recheck.actions).toEqual([{ type: 'mitigate', step: 'recheck' }]);
     const done = mitigationDone(recheck.state, pass, 14_000);
     expect(done.state.mitigation).toMatchObject({ pending: null, status: 'restored' });
+    // The data's GREEN is the mitigation's: the rolled-back canary's state stays RED.
+    expect(done.state.tracks[0]?.decision?.signal).toBe('RED');
     expect(done.events.map((e) => e.message)).toContainEqual(
       'data restored and verified (orders: 20 orders verified)',
     );

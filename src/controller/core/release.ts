@@ -49,6 +49,11 @@ export class Transition {
       message,
       data,
     });
+    // A mitigation's signal is about the data, not the canary: it does not change the track's state.
+    if (signal !== null && service !== null && type !== 'mitigation') {
+      const track = this.track(service);
+      if (track !== undefined) track.decision = { signal, message, at: this.now };
+    }
   }
 
   track(service: string): ServiceTrack | undefined {

@@ -79,6 +79,12 @@ export interface ServiceTrack {
     readonly detail: string | null;
     readonly source?: 'prediction' | 'rollout';
   } | null;
+  /**
+   * The track's latest signalled event (a decision, a warning, a pause, a rollback, a promotion):
+   * its signal and message, what the dashboard shows as the track's state. Set by
+   * `Transition.event`. Absent in states stored before it existed.
+   */
+  decision?: { readonly signal: Signal; readonly message: string; readonly at: number } | null;
 }
 
 /** What a prediction made before the rollout said of the release, for each changed service. */

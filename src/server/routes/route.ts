@@ -30,8 +30,11 @@ export interface RouteContext {
 export interface Route {
   readonly method: 'GET' | 'POST' | 'PUT';
   readonly pattern: RegExp;
-  /** The weakest role allowed. */
-  readonly role: TokenRole;
+  /**
+   * The weakest role allowed; `none` for what holds no data (the dashboard's page and its files):
+   * served to anyone, without looking at a token.
+   */
+  readonly role: TokenRole | 'none';
   readonly handle: (ctx: RouteContext) => Promise<void>;
 }
 
