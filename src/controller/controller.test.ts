@@ -113,8 +113,10 @@ class FakePlane implements ControlledPlane {
     this.stopped++;
     return Promise.resolve(true);
   }
+  /** The stable revision serving now (an earlier release may have promoted another). */
+  stable = 'v1';
   stableOf(): string {
-    return 'v1';
+    return this.stable;
   }
   crashLooping(): boolean {
     return false;
@@ -176,6 +178,32 @@ describe('rollout controller (fake data plane)', () => {
       true,
     );
     expect(events.some((e) => e.type === 'tier-started' && e.data.share === 50)).toBe(false);
+    await c.close();
+    await store.close();
+  }, 20_000);
+
+  it('records the stable revision serving now, and refuses a release that would do nothing or fight another', async () => {
+    const store = new SqliteStore(join(dir, 'live-stable.db'));
+    const plane = new FakePlane(provider({ down: true }));
+    plane.stable = 'v3';
+    const c = controller(plane, store, []);
+    const state = await c.submit(release);
+    expect(state.tracks[0]).toMatchObject({ service: 'cart', stable: 'v3', canary: 'v2' });
+    // A second release of the same service while the first rolls out: both would set its canary.
+    await expect(c.submit({ ...release, name: 'r2' })).rejects.toMatchObject({
+      code: 'SERVICE_BUSY',
+      message: expect.stringMatching(/cannot change cart: release r is rolling out v2/) as unknown,
+    });
+    await expect(
+      c.submit({ ...release, name: 'r3', changes: [{ service: 'cart', revision: 'v3' }] }),
+    ).rejects.toMatchObject({ code: 'ALREADY_STABLE' });
+    expect(await store.getRelease('r2')).toBeNull();
+    expect(await store.getRelease('r3')).toBeNull();
+    expect(plane.weights).toEqual([1000]);
+    await c.command('r', { type: 'abort' }, 'test');
+    await until(() => c.state('r')?.tracks[0]?.phase === 'rolled-back');
+    // Once the first has ended, the service is free again.
+    await c.submit({ ...release, name: 'r4' });
     await c.close();
     await store.close();
   }, 20_000);

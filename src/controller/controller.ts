@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { AugurError } from '../core/errors.js';
+import { own } from '../core/own.js';
 import type { ApplicationConfig, ReleaseConfig, ServiceConfig } from '../config/types.js';
 import type { MetricsProvider } from '../metrics/provider.js';
 import type { Store } from '../store/store.js';
@@ -94,7 +95,7 @@ export class RolloutController {
         `a release named ${spec.name} exists already (${existing.phase})`,
       );
     }
-    const app = this.options.plane.application;
+    const app = this.liveApplication(spec);
     // Backups come before the first tier: a release whose backup fails does not start. A crash
     // meanwhile leaves no release to resume (it is stored below) and no half backup (renamed once whole).
     const runner = this.options.mitigations;
@@ -122,6 +123,39 @@ export class RolloutController {
     const running = this.track(spec, step.state);
     await this.commit(running, step, true);
     return running.state;
+  }
+
+  /**
+   * The application as the release finds it: each service's stable revision is the one serving now
+   * (an earlier release may have promoted another than the files declare). Refuses a change that
+   * would do nothing (its revision is the stable one) and a service another running release is
+   * changing: two releases would fight over its canary weight, and each would judge the other's.
+   */
+  private liveApplication(spec: ReleaseConfig): ApplicationConfig {
+    const { plane } = this.options;
+    const services = { ...plane.application.services };
+    for (const change of spec.changes) {
+      const service = own(services, change.service);
+      if (service === undefined) continue;
+      const stable = plane.stableOf(change.service);
+      if (change.revision === stable) {
+        throw new AugurError(
+          'ALREADY_STABLE',
+          `release ${spec.name} changes nothing in ${change.service}: ${stable} is its stable revision already`,
+        );
+      }
+      for (const other of this.releases.values()) {
+        const busy = other.state.tracks.find((t) => t.service === change.service && !isTerminal(t));
+        if (busy !== undefined) {
+          throw new AugurError(
+            'SERVICE_BUSY',
+            `release ${spec.name} cannot change ${change.service}: release ${other.state.release} is rolling out ${busy.canary} there (${busy.phase}); wait for it to end, or abort it`,
+          );
+        }
+      }
+      services[change.service] = { ...service, stable };
+    }
+    return { ...plane.application, services };
   }
 
   /** Picks up every release the store says is still running, at the tier and weights it had. */

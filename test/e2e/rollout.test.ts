@@ -46,6 +46,22 @@ describe('augur rollout --embedded (real processes)', () => {
     expect(processesOf(stateDir)).toEqual([]);
   }, 60_000);
 
+  it('refuses, before starting anything, two releases that would change one service side by side', async () => {
+    const { file, stateDir } = await echoRelease(fresh(), 'VERSION: v2');
+    const twice = `${file}.twice.yaml`;
+    writeFileSync(
+      twice,
+      echoReleaseYaml({ name: 'echo-v2-again', tiers: '[50, 100]', bake: '{ minDuration: 1s }' }),
+    );
+    const run = new Background(['rollout', '--embedded', file, twice]);
+    track(run);
+    expect(await run.exited).toBe(2);
+    expect(run.output).toContain(
+      'releases echo-v2 and echo-v2-again both change echo: roll them out one after the other',
+    );
+    expect(processesOf(stateDir)).toEqual([]);
+  }, 30_000);
+
   it('rolls a failing canary back at its first tier', async () => {
     const { file, port } = await echoRelease(fresh(), "ERROR_RATE: '0.5'");
     const run = new Background(['rollout', '--embedded', file]);

@@ -14,6 +14,18 @@ import { releaseView } from '../../server/release-view.js';
 async function embedded(ctx: CommandContext): Promise<number> {
   const config = await loadFiles(ctx.positionals, { checkPorts: true });
   if (config.releases.length === 0) throw new UsageError('the files declare no Release');
+  // They run side by side: two changing one service would fight over its canary weight.
+  const changedBy = new Map<string, string>();
+  for (const release of config.releases) {
+    for (const { service } of release.changes) {
+      const other = changedBy.get(service);
+      if (other !== undefined && other !== release.name)
+        throw new UsageError(
+          `releases ${other} and ${release.name} both change ${service}: roll them out one after the other`,
+        );
+      changedBy.set(service, release.name);
+    }
+  }
   const serving = await serve(config.application, ctx.io, {
     quiet: true,
     runReleases: true,
