@@ -208,6 +208,36 @@ describe('rollout controller (fake data plane)', () => {
     await store.close();
   }, 20_000);
 
+  it('refuses a second release of a service while the first is still taking its backups', async () => {
+    const store = new SqliteStore(join(dir, 'starting.db'));
+    const plane = new FakePlane(provider({ down: true }));
+    const slowBackups: Mitigator = {
+      backup: async () => {
+        await sleep(200);
+        return [];
+      },
+      check: () => Promise.resolve([]),
+      restore: () => Promise.resolve([]),
+    };
+    const c = controller(plane, store, [], 'hold', slowBackups);
+    const withBackup = (name: string): ReleaseConfig => ({
+      ...release,
+      name,
+      mitigations: [
+        { name: 'db', backup: { sqlite: 'x.db' } } as unknown as ReleaseConfig['mitigations'][number],
+      ],
+    });
+    const [first, second] = await Promise.allSettled([
+      c.submit(withBackup('a1')),
+      c.submit(withBackup('a2')),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'SERVICE_BUSY' } });
+    expect(await store.getRelease('a2')).toBeNull();
+    await c.close();
+    await store.close();
+  }, 20_000);
+
   it('holds through an outage with the hold action, then continues when metrics return', async () => {
     const store = new SqliteStore(join(dir, 'hold.db'));
     const mode = { down: true };

@@ -36,6 +36,19 @@ export interface ControlledPlane {
   crashLooping(service: string, revision: string): boolean;
 }
 
+/**
+ * The application as it runs now: an earlier release may have promoted another stable revision than
+ * the files declare, and a new release starts from (and is checked against) the one serving.
+ */
+export function applicationAsRunning(
+  plane: Pick<ControlledPlane, 'application' | 'stableOf'>,
+): ApplicationConfig {
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, service] of Object.entries(plane.application.services))
+    services[name] = { ...service, stable: plane.stableOf(name) };
+  return { ...plane.application, services };
+}
+
 export interface ControllerOptions {
   readonly store: Store;
   readonly plane: ControlledPlane;
@@ -77,6 +90,8 @@ export class RolloutController {
   private closed = false;
   /** Backoffs and delayed stops, each with what to do if close() cancels it first. */
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  /** Services whose release is being started (backups running), by release name. */
+  private readonly starting = new Map<string, { readonly release: string; readonly canary: string }>();
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -96,6 +111,23 @@ export class RolloutController {
       );
     }
     const app = this.liveApplication(spec);
+    // Claimed until the release is tracked: a submission meanwhile (during the backups) must not
+    // pass the checks above for the same services.
+    const claimed = spec.changes.map((c) => c.service);
+    for (const change of spec.changes)
+      this.starting.set(change.service, { release: spec.name, canary: change.revision });
+    try {
+      return await this.start(spec, app, priors);
+    } finally {
+      for (const service of claimed) this.starting.delete(service);
+    }
+  }
+
+  private async start(
+    spec: ReleaseConfig,
+    app: ApplicationConfig,
+    priors: Readonly<Record<string, PriorRisk>>,
+  ): Promise<ReleaseState> {
     // Backups come before the first tier: a release whose backup fails does not start. A crash
     // meanwhile leaves no release to resume (it is stored below) and no half backup (renamed once whole).
     const runner = this.options.mitigations;
@@ -125,6 +157,18 @@ export class RolloutController {
     return running.state;
   }
 
+  /** The running release rolling a canary out in `service`, if any: it alone sets that service's split. */
+  changing(service: string): { release: string; canary: string; phase: string } | null {
+    const starting = this.starting.get(service);
+    if (starting !== undefined) return { ...starting, phase: 'starting' };
+    for (const running of this.releases.values()) {
+      const track = running.state.tracks.find((t) => t.service === service && !isTerminal(t));
+      if (track !== undefined)
+        return { release: running.state.release, canary: track.canary, phase: track.phase };
+    }
+    return null;
+  }
+
   /**
    * The application as the release finds it: each service's stable revision is the one serving now
    * (an earlier release may have promoted another than the files declare). Refuses a change that
@@ -132,30 +176,24 @@ export class RolloutController {
    * changing: two releases would fight over its canary weight, and each would judge the other's.
    */
   private liveApplication(spec: ReleaseConfig): ApplicationConfig {
-    const { plane } = this.options;
-    const services = { ...plane.application.services };
+    const app = applicationAsRunning(this.options.plane);
     for (const change of spec.changes) {
-      const service = own(services, change.service);
-      if (service === undefined) continue;
-      const stable = plane.stableOf(change.service);
+      const stable = own(app.services, change.service)?.stable;
       if (change.revision === stable) {
         throw new AugurError(
           'ALREADY_STABLE',
           `release ${spec.name} changes nothing in ${change.service}: ${stable} is its stable revision already`,
         );
       }
-      for (const other of this.releases.values()) {
-        const busy = other.state.tracks.find((t) => t.service === change.service && !isTerminal(t));
-        if (busy !== undefined) {
-          throw new AugurError(
-            'SERVICE_BUSY',
-            `release ${spec.name} cannot change ${change.service}: release ${other.state.release} is rolling out ${busy.canary} there (${busy.phase}); wait for it to end, or abort it`,
-          );
-        }
+      const busy = this.changing(change.service);
+      if (busy !== null) {
+        throw new AugurError(
+          'SERVICE_BUSY',
+          `release ${spec.name} cannot change ${change.service}: release ${busy.release} is rolling out ${busy.canary} there (${busy.phase}); wait for it to end, or abort it`,
+        );
       }
-      services[change.service] = { ...service, stable };
     }
-    return { ...plane.application, services };
+    return app;
   }
 
   /** Picks up every release the store says is still running, at the tier and weights it had. */

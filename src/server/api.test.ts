@@ -179,7 +179,15 @@ describe('the API, in process, over a real data plane', () => {
       body: releaseBody('second'),
     });
     expect(overlap.status).toBe(409);
-    expect(overlap.body['error']).toMatch(/release first is still changing echo/);
+    expect(overlap.body).toMatchObject({ code: 'SERVICE_BUSY' });
+    expect(overlap.body['error']).toMatch(/release first is rolling out v2 there/);
+    // Nor may an admin set the service's split by hand meanwhile: the release owns it.
+    const byHand = await call('PUT', '/api/v1/services/echo/traffic', {
+      token: tokens.admin,
+      body: { revision: 'v2', weight: 50 },
+    });
+    expect(byHand.status).toBe(409);
+    expect(byHand.body).toMatchObject({ code: 'SERVICE_BUSY' });
     const list = await call('GET', '/api/v1/releases', { token: tokens.viewer });
     expect((list.body['releases'] as ReleaseView[]).map((r) => r.name)).toEqual(['first']);
     const one = await call('GET', '/api/v1/releases/first', { token: tokens.viewer });

@@ -107,7 +107,17 @@ export function planeRoutes(deps: ApiDeps): Route[] {
         const bp = percentToBasisPoints(weight);
         if (Math.abs(bp - weight * 100) > 1e-6)
           throw new HttpError(400, 'BAD_REQUEST', 'weight is limited to steps of 0.01%');
-        reply(ctx.res, 200, await plane.setTraffic(param(ctx, 0), body['revision'], bp));
+        const service = param(ctx, 0);
+        // A release rolling out in the service owns its split: a hand-set one would undo its tiers.
+        const busy = deps.controller?.changing(service) ?? null;
+        if (busy !== null) {
+          throw new HttpError(
+            409,
+            'SERVICE_BUSY',
+            `release ${busy.release} is rolling ${busy.canary} out in ${service}: pause, abort or roll it back instead`,
+          );
+        }
+        reply(ctx.res, 200, await plane.setTraffic(service, body['revision'], bp));
       },
     })),
   ];

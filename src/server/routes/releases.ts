@@ -1,5 +1,5 @@
 import type { RolloutController } from '../../controller/controller.js';
-import type { ApplicationConfig, ReleaseConfig, ServiceConfig } from '../../config/types.js';
+import { applicationAsRunning } from '../../controller/controller.js';
 import { redactDeep } from '../../core/redact.js';
 import type { ReleaseRecord } from '../../store/store.js';
 import { HttpError, readBody, readJson, reply } from '../http.js';
@@ -35,36 +35,6 @@ function integer(ctx: RouteContext, name: string, fallback: number, min: number,
   return value;
 }
 
-/**
- * The application as it runs now: a release promoted since the files were written moved a
- * service's stable revision, and a new release is checked against that one.
- */
-function withLiveStables(deps: ApiDeps): ApplicationConfig {
-  const app = deps.plane.application;
-  const services: Record<string, ServiceConfig> = {};
-  for (const [name, service] of Object.entries(app.services)) {
-    services[name] = { ...service, stable: deps.plane.stableOf(name) };
-  }
-  return { ...app, services };
-}
-
-/** A service changes in one running release at a time: two would fight over its weights. */
-async function refuseOverlap(deps: ApiDeps, release: ReleaseConfig): Promise<void> {
-  const changed = new Set(release.changes.map((c) => c.service));
-  for (const other of await deps.plane.store.listReleases()) {
-    if (other.phase !== 'running') continue;
-    const spec = other.spec as Partial<ReleaseConfig>;
-    const shared = (spec.changes ?? []).map((c) => c.service).filter((s) => changed.has(s));
-    if (shared.length > 0) {
-      throw new HttpError(
-        409,
-        'CONFLICT',
-        `release ${other.name} is still changing ${shared.join(', ')}: wait for it to end, or abort it`,
-      );
-    }
-  }
-}
-
 export function releaseRoutes(deps: ApiDeps): Route[] {
   // Submissions one at a time: the name and overlap checks must not interleave with another's.
   let submissions: Promise<unknown> = Promise.resolve();
@@ -96,13 +66,12 @@ export function releaseRoutes(deps: ApiDeps): Route[] {
         // A name taken is the first thing to say: the client may want to follow that release.
         const named = postedName(body);
         if (named !== undefined && (await deps.plane.store.getRelease(named)) !== null) throw exists(named);
-        const policy = { ...deps.policy, application: withLiveStables(deps) };
+        const policy = { ...deps.policy, application: applicationAsRunning(deps.plane) };
         const release = await intakeRelease(body, req.headers['content-type'], policy);
         await serially(async () => {
           if ((await deps.plane.store.getRelease(release.name)) !== null) {
             throw exists(release.name);
           }
-          await refuseOverlap(deps, release);
           await controller.submit(release);
         });
         const view = releaseView(await findRelease(deps, release.name));
