@@ -1,4 +1,6 @@
+import type { ModelService } from '../calibration/service.js';
 import type { RolloutController } from '../controller/controller.js';
+import type { ObservedForecaster } from '../predict/forecast.js';
 import type { ReleaseEvent } from '../controller/core/events.js';
 import { unavailableBackends } from '../config/available.js';
 import type { ApplicationConfig, ReleaseConfig } from '../config/types.js';
@@ -17,6 +19,9 @@ export interface Serving {
   readonly token: string;
   /** Null unless `runReleases` was asked for. */
   readonly controller: RolloutController | null;
+  /** With `runReleases`: the model learning from production, and the forecaster using it. */
+  readonly models: ModelService | null;
+  readonly forecaster: ObservedForecaster | null;
   readonly hub: EventHub;
   /** Releases resumed where an earlier run left them. */
   readonly resumed: readonly string[];
@@ -36,6 +41,8 @@ export interface ServeOptions {
   readonly openReads?: boolean;
   /** Releases in the files the process was started with (see AugurServerOptions.releases). */
   readonly releases?: readonly ReleaseConfig[];
+  /** How the model learns (see AugurServerOptions.learning). */
+  readonly learning?: AugurServerOptions['learning'];
 }
 
 /**
@@ -62,6 +69,7 @@ export async function serve(app: ApplicationConfig, io: Io, options: ServeOption
     },
     ...(options.apiHost !== undefined ? { host: options.apiHost } : {}),
     ...(options.onReleaseEvent !== undefined ? { onReleaseEvent: options.onReleaseEvent } : {}),
+    ...(options.learning !== undefined ? { learning: options.learning } : {}),
   };
   const server = await startAugurServer(serverOptions);
   return {
@@ -69,6 +77,8 @@ export async function serve(app: ApplicationConfig, io: Io, options: ServeOption
     apiUrl: server.url,
     token: server.localToken,
     controller: server.controller,
+    models: server.models,
+    forecaster: server.forecaster,
     hub: server.hub,
     resumed: server.resumed,
     stop: () => server.stop(),

@@ -4,6 +4,7 @@ import type { ReleaseEvent } from '../controller/core/events.js';
 import type { ControllerSettings } from '../controller/core/release.js';
 import { StableBaselineSource } from '../controller/predicted/source.js';
 import { ObservedForecaster } from '../predict/forecast.js';
+import type { IngestOptions } from '../calibration/ingest.js';
 import { WindowIngestor } from '../calibration/ingest.js';
 import { ModelPredictionSource } from '../calibration/prediction-source.js';
 import { ModelService } from '../calibration/service.js';
@@ -46,11 +47,24 @@ export interface AugurServerOptions {
   readonly apiLog?: (line: string) => void;
   /** Test hook, passed to the data plane: replaces the configured service ports. */
   readonly portOverride?: (service: string) => number;
+  /**
+   * How the model learns from production (with `runReleases`): the rows' windows and the profile
+   * before them, how many rows a first model needs, and where its progress lines go. The demo
+   * compresses time with these.
+   */
+  readonly learning?: {
+    readonly ingest?: IngestOptions;
+    readonly learnedFrom?: number;
+    readonly say?: (line: string) => void;
+  };
 }
 
 export interface AugurServer {
   readonly plane: DataPlane;
   readonly controller: RolloutController | null;
+  /** The model learning from production, and the forecaster re-predicting with it (with `runReleases`). */
+  readonly models: ModelService | null;
+  readonly forecaster: ObservedForecaster | null;
   readonly hub: EventHub;
   readonly url: string;
   /** The admin token for CLI commands on this machine ('' when not published). */
@@ -88,17 +102,25 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
   let controller: RolloutController | null = null;
   let api: ControlApi | null = null;
   let models: ModelService | null = null;
+  let forecaster: ObservedForecaster | null = null;
   let localToken = '';
   const publish = options.publish ?? true;
   try {
     if (options.runReleases === true) {
       // The prediction model learns from production all the time, not only during rollouts.
+      const learning = options.learning ?? {};
       models = await ModelService.open({
         store: plane.store,
         clock,
-        ingestor: new WindowIngestor(plane.application, plane.provider),
+        ingestor: new WindowIngestor(plane.application, plane.provider, learning.ingest),
+        ...(learning.learnedFrom !== undefined ? { learnedFrom: learning.learnedFrom } : {}),
+        ...(learning.say !== undefined ? { say: learning.say } : {}),
       });
       const ranges = models;
+      forecaster = new ObservedForecaster(plane.application, plane.provider, {
+        calibration: () => ranges.ranges(),
+      });
+      const profileWindowMs = learning.ingest?.profileWindowMs;
       controller = new RolloutController({
         store: plane.store,
         plane,
@@ -107,10 +129,9 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
           plane.provider,
           () => ranges.ranges(),
           new StableBaselineSource(plane.provider),
+          profileWindowMs !== undefined ? { profileWindowMs } : {},
         ),
-        forecaster: new ObservedForecaster(plane.application, plane.provider, {
-          calibration: () => ranges.ranges(),
-        }),
+        forecaster,
         clock,
         mitigations: new MitigationRunner({ stateDir: app.stateDir, baseDir: applicationDir(app) }),
         onEvent: (event) => hub.publish(event),
@@ -162,6 +183,8 @@ export async function startAugurServer(options: AugurServerOptions): Promise<Aug
     return {
       plane,
       controller,
+      models,
+      forecaster,
       hub,
       url,
       localToken,

@@ -1,23 +1,15 @@
 import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sequentialAnalysis } from '../../controller/analysis/sequential.js';
-import { RolloutController } from '../../controller/controller.js';
 import type { ReleaseEvent } from '../../controller/core/events.js';
 import type { ReleasePhase, ReleaseState } from '../../controller/core/types.js';
-import { StableBaselineSource } from '../../controller/predicted/source.js';
-import { ObservedForecaster } from '../../predict/forecast.js';
-import { WindowIngestor } from '../../calibration/ingest.js';
+import type { ObservedForecaster } from '../../predict/forecast.js';
+import { AugurError } from '../../core/errors.js';
 import { summarizeModelSet } from '../../calibration/model-set.js';
-import { ModelPredictionSource } from '../../calibration/prediction-source.js';
-import { ModelService } from '../../calibration/service.js';
-import { MitigationRunner } from '../../mitigation/runner.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
 import type { ApplicationConfig, DeploymentConfiguration, ReleaseConfig } from '../../config/types.js';
-import { applicationDir } from '../../config/types.js';
 import { predictPipeline } from '../../predict/pipeline.js';
-import { systemClock } from '../../core/clock.js';
 import { runLoad } from '../../load/index.js';
 import type { MetricsProvider } from '../../metrics/provider.js';
 import type { Store } from '../../store/store.js';
@@ -129,46 +121,32 @@ export const demo: Command = {
       return EXIT.usage;
     }
     const app = freshDemoState(loaded.value.application);
-    const serving = await serve(app, ctx.io, { quiet: true });
-    // The prediction model learns from every second of the shop's traffic (docs/model.md).
-    const models = await ModelService.open({
-      store: serving.plane.store,
-      clock: systemClock,
-      ingestor: new WindowIngestor(app, serving.plane.provider, DEMO_INGEST),
-      learnedFrom: DEMO_LEARNED_FROM,
-      say: (line) => say(`         ${line}\n`),
-    });
-    models.start();
-    const forecaster = new ObservedForecaster(app, serving.plane.provider, {
-      calibration: () => models.ranges(),
-    });
-    const controller = new RolloutController({
-      store: serving.plane.store,
-      plane: serving.plane,
-      analysis: (release) => sequentialAnalysis(app, release),
-      prediction: new ModelPredictionSource(
-        serving.plane.provider,
-        () => models.ranges(),
-        new StableBaselineSource(serving.plane.provider),
-        { profileWindowMs: DEMO_INGEST.profileWindowMs },
-      ),
-      forecaster,
-      mitigations: new MitigationRunner({ stateDir: app.stateDir, baseDir: applicationDir(app) }),
-      clock: systemClock,
-      onEvent: (event: ReleaseEvent) => {
-        // The API's event streams (and so the dashboard) see the demo's releases live.
-        serving.hub.publish(event);
+    const serving = await serve(app, ctx.io, {
+      quiet: true,
+      runReleases: true,
+      // The prediction model learns from every second of the shop's traffic (docs/model.md).
+      learning: {
+        ingest: DEMO_INGEST,
+        learnedFrom: DEMO_LEARNED_FROM,
+        say: (line) => say(`         ${line}\n`),
+      },
+      onReleaseEvent: (event: ReleaseEvent) => {
         const line = releaseEventLine(event);
         if (line !== null) say(`${line}\n`);
       },
     });
+    const { controller, models, forecaster } = serving;
+    if (controller === null || models === null || forecaster === null) {
+      await serving.stop();
+      throw new AugurError('NO_CONTROLLER', 'the demo could not start its rollout controller');
+    }
     const stopLoad = new AbortController();
     const onAbort = (): void => stopLoad.abort();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
       say(
         `augur demo: the shop is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n` +
-          `  dashboard    ${serving.apiUrl}/  (open it to watch the releases live)\n`,
+          `  dashboard    ${serving.apiUrl}/  (watch the releases live; to steer them, give it the token in ${app.stateDir}/admin.token)\n`,
       );
       const entry = serving.plane.router.address(app.entrypoint);
       const load = runLoad(
@@ -284,8 +262,6 @@ export const demo: Command = {
     } finally {
       stopLoad.abort();
       ctx.signal.removeEventListener('abort', onAbort);
-      await models.stop();
-      await controller.close();
       say('stopping the shop…\n');
       await serving.stop();
     }
