@@ -9,6 +9,7 @@ import { startAugurServer } from '../server/augur-server.js';
 import type { DataPlane, DataPlaneEvent } from '../server/dataplane.js';
 import type { EventHub } from '../server/event-hub.js';
 import type { Io } from './command.js';
+import { redactDeep } from '../core/redact.js';
 import { ConfigInvalidError } from './config-files.js';
 import { eventLine } from './event-lines.js';
 
@@ -95,6 +96,55 @@ export function addresses(plane: DataPlane): string {
       })
       .join('\n') + '\n'
   );
+}
+
+/**
+ * What `up --json` and `server --json` print first, as one JSON line on stdout: where everything
+ * listens. Data-plane and release events follow, a line each ({ type: 'plane' | 'release', event }),
+ * then { type: 'stopped' }.
+ */
+export function readyDocument(serving: Serving, resumed: readonly string[] = []): Record<string, unknown> {
+  const { plane } = serving;
+  return {
+    type: 'ready',
+    application: plane.application.name,
+    api: serving.apiUrl,
+    dashboard: `${serving.apiUrl}/`,
+    services: Object.values(plane.application.services).map((s) => {
+      const a = plane.router.address(s.name);
+      return {
+        service: s.name,
+        url: `http://${a.host}:${a.port}`,
+        stable: plane.stableOf(s.name),
+        entrypoint: s.name === plane.application.entrypoint,
+      };
+    }),
+    resumed,
+  };
+}
+
+/** One JSON document on one line, secrets masked (release events may quote a check's URL). */
+export function jsonLine(io: Io, document: unknown): void {
+  io.out(`${JSON.stringify(redactDeep(document))}\n`);
+}
+
+/**
+ * JSON lines whose first is the ready document: events that come while the application starts
+ * wait for it, so that a reader learns the addresses before anything else.
+ */
+export function jsonLines(io: Io): { event(document: unknown): void; ready(document: unknown): void } {
+  let held: unknown[] | null = [];
+  return {
+    event(document) {
+      if (held === null) jsonLine(io, document);
+      else held.push(document);
+    },
+    ready(document) {
+      jsonLine(io, document);
+      for (const early of held ?? []) jsonLine(io, early);
+      held = null;
+    },
+  };
 }
 
 export function waitForAbort(signal: AbortSignal): Promise<void> {

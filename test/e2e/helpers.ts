@@ -47,7 +47,10 @@ export function augur(
 /** A long-running `augur` (e.g. `up`) with its output collected as it comes. */
 export class Background {
   readonly child: ChildProcess;
+  /** stdout and stderr as they interleaved. */
   output = '';
+  /** stdout alone. */
+  stdout = '';
   readonly exited: Promise<number | null>;
 
   constructor(args: readonly string[], env: Readonly<Record<string, string>> = {}) {
@@ -56,7 +59,10 @@ export class Background {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
     });
-    this.child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
+    this.child.stdout?.on('data', (c: Buffer) => {
+      this.output += c.toString();
+      this.stdout += c.toString();
+    });
     this.child.stderr?.on('data', (c: Buffer) => (this.output += c.toString()));
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
   }

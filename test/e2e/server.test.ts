@@ -259,3 +259,39 @@ describe('augur server, tokens and the remote CLI (real processes)', () => {
     expect(gone.stderr).toMatch(/no running Augur found/);
   });
 });
+
+describe('augur server --json', () => {
+  it('prints where it listens first, then its events, then stopped, as JSON lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-server-json-'));
+    try {
+      const paths = await files(dir);
+      const apiPort = await freePort();
+      const server = new Background(['server', paths.app, '--port', String(apiPort), '--json']);
+      try {
+        await server.waitFor(/"type":"ready"/);
+        const ready = JSON.parse(server.stdout.split('\n')[0] ?? '') as Record<string, unknown>;
+        expect(ready).toMatchObject({
+          type: 'ready',
+          application: 'echo',
+          api: `http://127.0.0.1:${apiPort}`,
+          dashboard: `http://127.0.0.1:${apiPort}/`,
+          resumed: [],
+        });
+        server.child.kill('SIGINT');
+        expect(await server.exited).toBe(0);
+        const docs = server.stdout
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { type: string });
+        expect(docs.at(-1)).toEqual({ type: 'stopped' });
+        expect(server.stdout).not.toContain('Press Ctrl-C');
+      } finally {
+        if (server.child.exitCode === null) server.child.kill('SIGKILL');
+        await server.exited;
+      }
+    } finally {
+      for (const pid of processesOf(join(dir, 'state'))) process.kill(-pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

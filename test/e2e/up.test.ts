@@ -93,6 +93,34 @@ describe('augur up, traffic and metrics with the real shop', () => {
     expect(processesOf(stateDir)).toEqual([]);
   }, 120_000);
 
+  it('prints JSON lines with --json: where everything listens, the events, then stopped', async () => {
+    const run = new Background(['up', file, '--json']);
+    running.push(run);
+    await run.waitFor(/"type":"ready"/);
+    const ready = JSON.parse(run.stdout.split('\n')[0] ?? '') as {
+      application: string;
+      api: string;
+      dashboard: string;
+      services: { service: string; url: string; stable: string; entrypoint: boolean }[];
+    };
+    expect(ready.application).toBe('shop');
+    expect(ready.dashboard).toBe(`${ready.api}/`);
+    const entry = ready.services.find((s) => s.entrypoint);
+    expect(entry).toMatchObject({ service: 'frontend', stable: 'v1' });
+    expect((await fetch(`${entry?.url}/`)).status).toBe(200);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const docs = lines.map((line) => JSON.parse(line) as { type: string; event?: { type: string } });
+    expect(docs[0]?.type).toBe('ready');
+    expect(docs.at(-1)).toEqual({ type: 'stopped' });
+    expect(docs.slice(1, -1).every((d) => d.type === 'plane' && typeof d.event?.type === 'string')).toBe(
+      true,
+    );
+    // The human lines stay off stdout.
+    expect(run.stdout).not.toContain('Press Ctrl-C');
+  }, 60_000);
+
   it('refuses a mutation without the admin token', async () => {
     const b = new Background(['up', file]);
     running.push(b);

@@ -2,15 +2,15 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isLoopbackHost } from '../../core/loopback.js';
 import type { Command } from '../command.js';
-import { EXIT, numberOption, stringOption, UsageError } from '../command.js';
+import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
 import { releaseEventLine } from '../release-events.js';
-import { addresses, serve, waitForAbort } from '../serve.js';
+import { addresses, jsonLine, jsonLines, readyDocument, serve, waitForAbort } from '../serve.js';
 
 export const server: Command = {
   name: 'server',
   summary: 'Run the application, the rollout controller, the API (JSON, SSE, Prometheus) and the dashboard.',
-  usage: 'FILE… [--port 7070] [--host 127.0.0.1]',
+  usage: 'FILE… [--port 7070] [--host 127.0.0.1] [--json]',
   description:
     'The long-running Augur: the data plane of the Application in FILE… (as `augur up` runs it), the\n' +
     'rollout controller over the same store (releases a stopped server left running are resumed where\n' +
@@ -21,7 +21,9 @@ export const server: Command = {
     'to <state>/admin.token (mode 0600). Releases in FILE… are not started: they declare the revisions\n' +
     '(and mitigations) that releases posted to the API may use — the API never runs a command line\n' +
     'that is not in these files. The API binds 127.0.0.1 unless --host says otherwise; the services\n' +
-    'stay on loopback. Ctrl-C stops everything; running releases resume at the next start.',
+    'stay on loopback. Ctrl-C stops everything; running releases resume at the next start. With --json,\n' +
+    "stdout carries JSON lines: where everything listens ({ type: 'ready', … }), then each data-plane\n" +
+    "and release event ({ type: 'plane' | 'release', event }), then { type: 'stopped' }.",
   options: {
     port: { type: 'string', value: 'N', description: 'port of the API (0 = any free port)', default: '7070' },
     host: {
@@ -30,6 +32,7 @@ export const server: Command = {
       description: 'address of the API (a non-loopback address exposes it: use TLS in front)',
       default: '127.0.0.1',
     },
+    json: { type: 'boolean', description: 'JSON lines on stdout: addresses, then events' },
   },
   positionals: { min: 1, max: Infinity, name: 'FILE' },
   examples: [
@@ -40,6 +43,8 @@ export const server: Command = {
   async run(ctx) {
     const port = numberOption(ctx, 'port', { min: 0, max: 65_535, whole: true }) ?? 7070;
     const host = stringOption(ctx, 'host') ?? '127.0.0.1';
+    const json = flag(ctx, 'json');
+    const lines = jsonLines(ctx.io);
     await checkHost(host);
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
     if (!isLoopbackHost(host)) {
@@ -55,20 +60,27 @@ export const server: Command = {
       openReads: false,
       releases: config.releases,
       onReleaseEvent: (event) => {
+        if (json) return lines.event({ type: 'release', event });
         const line = releaseEventLine(event);
         if (line !== null) ctx.io.err(`${line}\n`);
       },
+      ...(json ? { quiet: true, onEvent: (event) => lines.event({ type: 'plane', event }) } : {}),
     });
     for (const name of serving.resumed) ctx.io.err(`resumed release ${name}\n`);
-    ctx.io.out(
-      `augur: ${config.application.name} is serving\n${addresses(serving.plane)}  API          ${serving.apiUrl}\n` +
-        `  dashboard    ${serving.apiUrl}/  (asks for a token: \`augur token create --role viewer\`)\n`,
-    );
-    ctx.io.out('Press Ctrl-C to stop.\n');
+    if (json) {
+      lines.ready(readyDocument(serving, serving.resumed));
+    } else {
+      ctx.io.out(
+        `augur: ${config.application.name} is serving\n${addresses(serving.plane)}  API          ${serving.apiUrl}\n` +
+          `  dashboard    ${serving.apiUrl}/  (asks for a token: \`augur token create --role viewer\`)\n`,
+      );
+      ctx.io.out('Press Ctrl-C to stop.\n');
+    }
     await waitForAbort(ctx.signal);
     ctx.io.err('stopping…\n');
     await serving.stop();
     ctx.io.err('stopped: no process left running\n');
+    if (json) jsonLine(ctx.io, { type: 'stopped' });
     return EXIT.ok;
   },
 };

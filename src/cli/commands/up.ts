@@ -1,18 +1,19 @@
 import type { Command } from '../command.js';
-import { EXIT, numberOption } from '../command.js';
+import { EXIT, flag, numberOption } from '../command.js';
 import { loadFiles } from '../config-files.js';
-import { addresses, serve, waitForAbort } from '../serve.js';
+import { addresses, jsonLine, jsonLines, readyDocument, serve, waitForAbort } from '../serve.js';
 
 export const up: Command = {
   name: 'up',
   summary: 'Run the application: its revisions as processes, the builtin router and metrics.',
-  usage: 'FILE… [--api-port N]',
+  usage: 'FILE… [--api-port N] [--json]',
   description:
     "Starts every service's stable revision (replicas as child processes, logs under the state\n" +
     "directory), opens the builtin router on each service's port, collects metrics, and serves a\n" +
     'control API on 127.0.0.1 used by `augur traffic` and `augur metrics`, with the dashboard at its `/`.\n' +
     'Traffic splits set earlier are restored. Ctrl-C stops everything cleanly; processes left by a killed\n' +
-    'run are stopped at start.',
+    'run are stopped at start. With --json, stdout carries JSON lines: where everything listens\n' +
+    "({ type: 'ready', … }), then each data-plane event ({ type: 'plane', event }), then { type: 'stopped' }.",
   options: {
     'api-port': {
       type: 'string',
@@ -20,22 +21,33 @@ export const up: Command = {
       description: 'port of the control API on 127.0.0.1 (0 = any free port)',
       default: '0',
     },
+    json: { type: 'boolean', description: 'JSON lines on stdout: addresses, then events' },
   },
   positionals: { min: 1, max: Infinity, name: 'FILE' },
   examples: ['augur up examples/shop/augur.yaml'],
   async run(ctx) {
     const apiPort = numberOption(ctx, 'api-port', { min: 0, max: 65_535, whole: true }) ?? 0;
     const config = await loadFiles(ctx.positionals, { checkPorts: true });
-    const serving = await serve(config.application, ctx.io, { apiPort });
-    ctx.io.out(
-      `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n` +
-        `  dashboard    ${serving.apiUrl}/\n`,
-    );
-    ctx.io.out('Press Ctrl-C to stop.\n');
+    const json = flag(ctx, 'json');
+    const lines = jsonLines(ctx.io);
+    const serving = await serve(config.application, ctx.io, {
+      apiPort,
+      ...(json ? { quiet: true, onEvent: (event) => lines.event({ type: 'plane', event }) } : {}),
+    });
+    if (json) {
+      lines.ready(readyDocument(serving));
+    } else {
+      ctx.io.out(
+        `augur: ${config.application.name} is up\n${addresses(serving.plane)}  control API  ${serving.apiUrl}\n` +
+          `  dashboard    ${serving.apiUrl}/\n`,
+      );
+      ctx.io.out('Press Ctrl-C to stop.\n');
+    }
     await waitForAbort(ctx.signal);
     ctx.io.err('stopping…\n');
     await serving.stop();
     ctx.io.err('stopped: no process left running\n');
+    if (json) jsonLine(ctx.io, { type: 'stopped' });
     return EXIT.ok;
   },
 };
