@@ -39,6 +39,7 @@ async function embedded(ctx: CommandContext): Promise<number> {
   try {
     if (controller === null) throw new AugurError('NO_CONTROLLER', 'the controller did not start');
     for (const name of serving.resumed) ctx.io.err(`resumed release ${name}\n`);
+    ctx.io.err(`dashboard ${serving.apiUrl}/ (the releases live, while this runs)\n`);
     const ended = new Map<string, ReleasePhase>();
     for (const release of config.releases) {
       if (serving.resumed.includes(release.name)) continue;
