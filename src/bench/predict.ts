@@ -11,9 +11,7 @@
  * of a predictor that knows each sampled held-out window's state but not its own noise.
  * Deterministic: every draw comes from seeded SeededRandoms.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { MODEL_METRICS } from '../calibration/features.js';
 import type { ModelMetric } from '../calibration/features.js';
 import { CalibratedRanges, trainModelSet } from '../calibration/model-set.js';
@@ -32,6 +30,7 @@ import { generateHistory } from './predict/generate.js';
 import { oracleCoverage, oracleSlices, oracleWidthRatio } from './predict/oracle.js';
 import type { OracleColumn, OracleSlice } from './predict/oracle.js';
 import { checks, fixed, table } from './predict/report.js';
+import { writeResult } from './results.js';
 import { BENCH_WORLD, DAY_MS, HELD_OUT_DAYS, HISTORY_DAYS, HISTORY_START } from './predict/world.js';
 
 const say = (line: string): void => void process.stderr.write(`bench:predict: ${line}\n`);
@@ -301,8 +300,6 @@ const headline = {
 const results = checks(headline);
 const durationS = (performance.now() - started) / 1000;
 
-const out = resolve('bench/results/predict.json');
-mkdirSync(dirname(out), { recursive: true });
 const json = {
   heldOut: heldOutRows,
   coverage90: round(coverage90),
@@ -368,7 +365,7 @@ const json = {
     measuredAt: new Date().toISOString(),
   },
 };
-writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+const out = writeResult('predict', json);
 
 // ---- print -------------------------------------------------------------------------------------
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a');

@@ -91,6 +91,13 @@ describe('model sets', () => {
     const set = await trainModelSet(syntheticRows(3_000, 1), { now: 0, worker: false });
     expect(set).not.toBeNull();
     expect(Object.keys(set?.metrics ?? {}).sort()).toEqual([...MODEL_METRICS].sort());
+    // The latency quantiles sit on a linear base; CPU and the error rate do not.
+    for (const metric of MODEL_METRICS) {
+      const version = set?.metrics[metric];
+      const lined = metric.startsWith('latency');
+      expect(version?.settings.linearBase).toBe(lined);
+      expect(version?.model.linear !== undefined).toBe(lined);
+    }
     const ranges = new CalibratedRanges(set);
     const fresh = syntheticRows(2_000, 2, { start: 1_800_000_000_000 });
     // Coverage varies with the ~720 calibration rows (sd 0.011) and the 2,000 new ones (sd

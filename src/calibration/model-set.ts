@@ -77,6 +77,18 @@ export interface TrainSetOptions {
 /** Smaller forests than the model's defaults: rows here number in the thousands, not tens of thousands. */
 export const SET_GBDT: Omit<GbdtOptions, 'quantile' | 'seed'> = { trees: 150, depth: 4, minLeaf: 15 };
 
+/**
+ * The metrics whose quantile models sit on a linear base (docs/model.md): the latency quantiles,
+ * whose target ln(observed / simulated) carries the window simulation's sampling noise, which only
+ * differences of correlated features (simulated against profile quantiles) reveal. Not CPU: its
+ * simulated value is rate × CPU per request, computed, not sampled, so there is no such noise to
+ * take out (on bench:predict's training days its ranges came out as wide with a line as without,
+ * and its uncorrected calibration worse). Not the error rate: its point mass at the log scale's
+ * floor (windows without errors) and its bursts are what a least-squares line fits worst (its
+ * ranges there came out wider).
+ */
+export const LINEAR_BASE_METRICS: readonly ModelMetric[] = ['latencyP50Ms', 'latencyP95Ms', 'latencyP99Ms'];
+
 /** The rows a metric's model learns from: those with a target (both sides known). */
 export function trainingRowsFor(metric: ModelMetric, rows: readonly ModelRow[]): TrainingRow[] {
   const out: TrainingRow[] = [];
@@ -110,6 +122,7 @@ export async function trainModelSet(
       alpha: options.alpha ?? 0.1,
       seed: options.seed ?? 1,
       gbdt: options.gbdt ?? SET_GBDT,
+      linearBase: LINEAR_BASE_METRICS.includes(metric),
     };
     metrics[metric] =
       options.worker === false

@@ -1,5 +1,6 @@
 import { SeededRandom } from '../core/random.js';
 import { type GbdtJson, type GbdtOptions, QuantileGbdt, fitMatrix, resolveGbdtOptions } from './gbdt.js';
+import { LinearBase, type LinearJson, fitLinearBase } from './linear.js';
 import {
   type FeatureMatrix,
   type MatrixInput,
@@ -31,6 +32,11 @@ export interface CqrOptions {
   readonly gbdt?: Omit<GbdtOptions, 'quantile' | 'seed'>;
   /** Seed of the split and of the models' subsampling; default 1. */
   readonly seed?: number;
+  /**
+   * Fit a linear base (linear.ts: ridge least squares on the training rows) and let the three
+   * quantile models fit what it leaves; default false.
+   */
+  readonly linearBase?: boolean;
 }
 
 export interface CqrCalibration {
@@ -62,6 +68,8 @@ export interface CqrJson {
   readonly calibration: CqrCalibration;
   /** Conformity scores of the calibration rows (they seed adaptive conformal). */
   readonly scores: SidedScoreLists;
+  /** The linear base the three quantile models are added to (absent: none, they stand alone). */
+  readonly linear?: LinearJson;
 }
 
 /**
@@ -90,7 +98,9 @@ export interface SidedScores {
  * smallest of n is that side's widening, and the range c − Q_below·s … c + Q_above·s misses a new
  * row exchangeable with the calibration rows with probability ≤ α/2 on each side, so ≤ α in all,
  * whatever the models' quality. Sides apart, a skewed metric (a log error rate, a p99) gets a
- * skewed range; the median centre is steadier than the midpoint of two tail models.
+ * skewed range; the median centre is steadier than the midpoint of two tail models. With a linear
+ * base (linear.ts) every quantile model is the line plus its trees: the line moves the whole frame,
+ * the spread stays the trees'.
  */
 export class CqrModel {
   readonly alpha: number;
@@ -100,6 +110,7 @@ export class CqrModel {
   readonly spreadFloor: number;
   readonly calibration: CqrCalibration;
   readonly scores: SidedScoreLists;
+  readonly linear: LinearBase | null;
 
   constructor(json: CqrJson) {
     if (json.kind !== 'cqr') throw new RangeError(`invalid cqr model: kind ${String(json.kind)}`);
@@ -122,6 +133,9 @@ export class CqrModel {
       throw new RangeError('invalid cqr model: the two sides have different numbers of scores');
     this.calibration = { ...json.calibration };
     this.scores = { below: [...json.scores.below], above: [...json.scores.above] };
+    this.linear = json.linear === undefined ? null : new LinearBase(json.linear);
+    if (this.linear !== null && this.linear.featureCount !== this.lower.featureCount)
+      throw new RangeError('invalid cqr model: the linear base takes other features than the trees');
   }
 
   get featureCount(): number {
@@ -130,12 +144,19 @@ export class CqrModel {
 
   /** The uncalibrated interval of the two tail models, ordered if they cross. */
   base(x: ArrayLike<number>): Interval {
-    return ordered(this.lower.predict(x), this.upper.predict(x));
+    const line = this.linear?.predict(x) ?? 0;
+    return ordered(line + this.lower.predict(x), line + this.upper.predict(x));
   }
 
   /** The row's centre and scale. */
   frame(x: ArrayLike<number>): Frame {
-    return frameOf(this.centre.predict(x), this.lower.predict(x), this.upper.predict(x), this.spreadFloor);
+    const line = this.linear?.predict(x) ?? 0;
+    return frameOf(
+      line + this.centre.predict(x),
+      line + this.lower.predict(x),
+      line + this.upper.predict(x),
+      this.spreadFloor,
+    );
   }
 
   /** The calibrated interval: the frame widened by the calibration quantiles of each side. */
@@ -145,9 +166,7 @@ export class CqrModel {
 
   /** Calibrated intervals for every row of a matrix. */
   intervals(input: MatrixInput): Interval[] {
-    const lo = this.lower.predictMany(input);
-    const hi = this.upper.predictMany(input);
-    const mid = this.centre.predictMany(input);
+    const { lo, hi, mid } = predictFrames(this, input);
     return Array.from(mid, (c, i) =>
       frameRange(
         frameOf(c, lo[i] as number, hi[i] as number, this.spreadFloor),
@@ -167,8 +186,33 @@ export class CqrModel {
       spreadFloor: this.spreadFloor,
       calibration: { ...this.calibration },
       scores: { below: [...this.scores.below], above: [...this.scores.above] },
+      ...(this.linear === null ? {} : { linear: this.linear.toJSON() }),
     };
   }
+}
+
+/** The three quantile models' predictions for every row of a matrix, the linear base included. */
+function predictFrames(
+  models: {
+    readonly lower: QuantileGbdt;
+    readonly upper: QuantileGbdt;
+    readonly centre: QuantileGbdt;
+    readonly linear: LinearBase | null;
+  },
+  input: MatrixInput,
+): { lo: Float64Array; hi: Float64Array; mid: Float64Array } {
+  const lo = models.lower.predictMany(input);
+  const hi = models.upper.predictMany(input);
+  const mid = models.centre.predictMany(input);
+  if (models.linear !== null) {
+    const line = models.linear.predictMany(input);
+    for (let i = 0; i < line.length; i++) {
+      lo[i] = (lo[i] as number) + (line[i] as number);
+      hi[i] = (hi[i] as number) + (line[i] as number);
+      mid[i] = (mid[i] as number) + (line[i] as number);
+    }
+  }
+  return { lo, hi, mid };
 }
 
 function frameOf(centre: number, low: number, high: number, floor: number): Frame {
@@ -267,7 +311,8 @@ function calibrate(
 
 /**
  * Splits the rows at random (seeded) into training and calibration, fits the α/2, ½ and 1 − α/2
- * quantile models on the training rows and calibrates them on the rest.
+ * quantile models on the training rows (with `linearBase`, a line first and the models on what it
+ * leaves) and calibrates them on the rest.
  */
 export function fitCqr(data: CqrData, options: CqrOptions = {}): CqrModel {
   const y = toVector(data.y);
@@ -293,16 +338,20 @@ export function fitCqrMatrix(m: FeatureMatrix, y: Float64Array, options: CqrOpti
   const { training, calibration } = splitRows(m.rows, nCal, seed);
   const trainX = selectRows(m, training);
   const trainY = selectEntries(y, training);
+  // The quantile models fit what the linear base leaves (the base is fitted on the same rows).
+  const linear = options.linearBase === true ? fitLinearBase(trainX, trainY) : null;
+  const residualY =
+    linear === null
+      ? trainY
+      : Float64Array.from(trainY, (v, r) => v - linear.predict(trainX.values, r * trainX.cols));
   const gbdt = options.gbdt ?? {};
   const fit = (quantile: number, offset: number) =>
-    fitMatrix(trainX, trainY, resolveGbdtOptions({ ...gbdt, quantile, seed: seed + offset }));
+    fitMatrix(trainX, residualY, resolveGbdtOptions({ ...gbdt, quantile, seed: seed + offset }));
   const lower = fit(alpha / 2, 1);
   const upper = fit(1 - alpha / 2, 2);
   const centre = fit(0.5, 3);
   const calX = selectRows(m, calibration);
-  const lo = lower.predictMany(calX.values);
-  const hi = upper.predictMany(calX.values);
-  const mid = centre.predictMany(calX.values);
+  const { lo, hi, mid } = predictFrames({ lower, upper, centre, linear }, calX.values);
   const spreads = Float64Array.from(lo, (l, i) => Math.abs((hi[i] as number) - l)).sort();
   const median = spreads[Math.floor(spreads.length / 2)] ?? 0;
   const ys = Float64Array.from(calibration, (r) => y[r] as number);
@@ -321,6 +370,7 @@ export function fitCqrMatrix(m: FeatureMatrix, y: Float64Array, options: CqrOpti
     spreadFloor,
     calibration: { n: nCal, below: qBelow, above: qAbove, coverageOnCalibration: covered / nCal },
     scores: { below, above },
+    ...(linear === null ? {} : { linear: linear.toJSON() }),
   });
 }
 

@@ -56,9 +56,37 @@ describe('model versions', () => {
       calibrationFraction: 0.3,
       validationFraction: 0.2,
       seed: 4,
+      linearBase: false,
       gbdt: { trees: 60, depth: 4, learningRate: 0.1, minLeaf: 20, bins: 128, subsample: 0.8, l2: 1 },
     });
     expect(version.model.calibration.n).toBe(360);
+  });
+
+  it('round-trips a version whose quantile models sit on a linear base, and reads older settings', () => {
+    const lined = trainModel(rows, { featureNames, gbdt: { trees: 60 }, seed: 4, linearBase: true });
+    expect(lined.settings.linearBase).toBe(true);
+    expect(lined.model.linear?.weights).toHaveLength(4);
+    expect(lined.id).not.toBe(version.id);
+    const parsed = parseModelVersion(JSON.parse(JSON.stringify(lined)));
+    expect(parsed.ok && parsed.value).toEqual(lined);
+    const before = loadModel(lined);
+    const after = loadModel(parsed.ok ? parsed.value : version);
+    const probe = synthetic(200, 23, { cols: 4 });
+    for (let r = 0; r < probe.rows; r++) {
+      const x = rowOf(probe, r);
+      expect(after.interval(x)).toEqual(before.interval(x));
+      expect(after.frame(x)).toEqual(before.frame(x));
+    }
+    // A version written before the linear base existed has no `linearBase` setting: read as false.
+    const older = JSON.parse(JSON.stringify(version)) as { settings: Record<string, unknown> };
+    delete older.settings.linearBase;
+    const read = parseModelVersion(older);
+    expect(read.ok && read.value.settings.linearBase).toBe(false);
+    // A damaged linear base is refused like damaged trees.
+    const damaged = JSON.parse(JSON.stringify(lined)) as { model: { linear: { weights: number[] } } };
+    damaged.model.linear.weights.pop();
+    const refused = parseModelVersion(damaged);
+    expect(refused.ok ? '' : refused.error.message).toMatch(/linear base/);
   });
 
   it('refuses damaged records with a code and the place', () => {

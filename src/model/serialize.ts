@@ -13,6 +13,8 @@ export interface TrainSettings {
   readonly calibrationFraction: number;
   readonly validationFraction: number;
   readonly seed: number;
+  /** Whether the quantile models sit on a linear base (false in versions from before it existed). */
+  readonly linearBase: boolean;
   readonly gbdt: Omit<ResolvedGbdtOptions, 'quantile' | 'seed'>;
 }
 
@@ -102,6 +104,16 @@ const cqr = z
     spreadFloor: z.number().positive().finite(),
     calibration: z.object({ n: count, below: finite, above: finite, coverageOnCalibration: finite }).strict(),
     scores: z.object({ below: numbers, above: numbers }).strict(),
+    linear: z
+      .object({
+        kind: z.literal('linear'),
+        intercept: finite,
+        weights: numbers,
+        min: numbers,
+        max: numbers,
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 const version = z
@@ -118,6 +130,7 @@ const version = z
         calibrationFraction: level,
         validationFraction: z.number().min(0).lt(1),
         seed: z.number().int(),
+        linearBase: z.boolean().default(false),
         gbdt: z
           .object({
             trees: count,

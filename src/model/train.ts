@@ -30,6 +30,8 @@ export interface TrainOptions {
   /** Share of rows, the latest by time, held out to validate; default 0.2 (0: none). */
   readonly validationFraction?: number;
   readonly gbdt?: Omit<GbdtOptions, 'quantile' | 'seed'>;
+  /** Fit a linear base under the quantile models (CqrOptions.linearBase); default false. */
+  readonly linearBase?: boolean;
   /** Default 1. */
   readonly seed?: number;
   /** The version id; default derived from the content. */
@@ -92,6 +94,7 @@ export function trainPacked(packed: PackedRows, options: TrainOptions): ModelVer
     calibrationFraction: settings.calibrationFraction,
     gbdt: settings.gbdt,
     seed: settings.seed,
+    linearBase: settings.linearBase,
   });
   let validation: ValidationSummary | null = null;
   if (heldOut.length > 0) {
@@ -120,6 +123,7 @@ function resolveSettings(options: TrainOptions): TrainSettings {
     validationFraction: options.validationFraction ?? 0.2,
     seed: options.seed ?? 1,
   };
+  const linearBase = options.linearBase ?? false;
   const within = (field: keyof typeof settings, ok: boolean, rule: string): void => {
     if (!ok) throw new RangeError(`${field} must be ${rule} (got ${settings[field]})`);
   };
@@ -136,7 +140,7 @@ function resolveSettings(options: TrainOptions): TrainSettings {
   );
   within('seed', Number.isInteger(settings.seed), 'a whole number');
   const { quantile: _q, seed: _s, ...gbdt } = resolveGbdtOptions({ ...options.gbdt, quantile: 0.5 });
-  return { ...settings, gbdt };
+  return { ...settings, linearBase, gbdt };
 }
 
 /** A training job as posted to the worker. */
