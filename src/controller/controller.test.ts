@@ -208,6 +208,55 @@ describe('rollout controller (fake data plane)', () => {
     await store.close();
   }, 20_000);
 
+  it('keeps a split set by hand and a release from overwriting each other', async () => {
+    const store = new SqliteStore(join(dir, 'by-hand.db'));
+    const plane = new FakePlane(provider({ down: true }));
+    const c = controller(plane, store, []);
+    // While a hand-set split is applied (its processes starting), a release of the service waits its turn.
+    const [applied, submitted] = await Promise.allSettled([
+      c.setByHand('cart', 'v2', async () => {
+        await sleep(100);
+        return 'applied';
+      }),
+      sleep(10).then(() => c.submit(release)),
+    ]);
+    expect(applied).toEqual({ status: 'fulfilled', value: 'applied' });
+    expect(submitted).toMatchObject({
+      status: 'rejected',
+      reason: {
+        code: 'SERVICE_BUSY',
+        message: expect.stringMatching(/being set by hand \(to v2\)/) as unknown,
+      },
+    });
+    expect(await store.getRelease('r')).toBeNull();
+    // Once applied, the release may start; then the split is its own.
+    await c.submit(release);
+    let touched = false;
+    await expect(
+      c.setByHand('cart', 'v3', () => {
+        touched = true;
+        return Promise.resolve();
+      }),
+    ).rejects.toMatchObject({ code: 'SERVICE_BUSY' });
+    expect(touched).toBe(false);
+    await c.close();
+    await store.close();
+  }, 20_000);
+
+  it('forgets a release whose first record the store refused: its service is not left busy', async () => {
+    const store = new FailingStore(join(dir, 'first-commit.db'));
+    const plane = new FakePlane(provider({ down: true }));
+    const c = controller(plane, store, []);
+    store.full = true;
+    await expect(c.submit(release)).rejects.toThrow(/SQLITE_FULL/);
+    expect(c.changing('cart')).toBeNull();
+    expect(c.state('r')).toBeNull();
+    store.full = false;
+    expect((await c.submit(release)).release).toBe('r');
+    await c.close();
+    await store.close();
+  }, 20_000);
+
   it('refuses a second release of a service while the first is still taking its backups', async () => {
     const store = new SqliteStore(join(dir, 'starting.db'));
     const plane = new FakePlane(provider({ down: true }));

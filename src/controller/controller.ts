@@ -93,6 +93,9 @@ export class RolloutController {
   /** Services whose release is being started (backups running), by release name. */
   private readonly starting = new Map<string, { readonly release: string; readonly canary: string }>();
 
+  /** Services whose split is being set by hand (the API's traffic route), with the revision. */
+  private readonly byHand = new Map<string, string>();
+
   constructor(options: ControllerOptions) {
     this.options = options;
   }
@@ -153,7 +156,15 @@ export class RolloutController {
       backups,
     );
     const running = this.track(spec, step.state);
-    await this.commit(running, step, true);
+    try {
+      await this.commit(running, step, true);
+    } catch (error) {
+      // Not stored (the store refused its first record): the release does not exist, and must not
+      // keep its services busy. Stored but not applied: it is running, and its timer goes on.
+      const stored = await this.options.store.getRelease(spec.name).catch(() => null);
+      if (stored === null && this.releases.get(spec.name) === running) this.releases.delete(spec.name);
+      throw error;
+    }
     return running.state;
   }
 
@@ -167,6 +178,35 @@ export class RolloutController {
         return { release: running.state.release, canary: track.canary, phase: track.phase };
     }
     return null;
+  }
+
+  /**
+   * Sets a service's split by hand (`apply`): refused (SERVICE_BUSY) while a release rolls a canary
+   * out there, since the release owns that split, and while `apply` runs (it may wait for processes
+   * to start) a release that would change the service is refused in turn — neither overwrites the
+   * other's weights.
+   */
+  async setByHand<T>(service: string, revision: string, apply: () => Promise<T>): Promise<T> {
+    const busy = this.changing(service);
+    if (busy !== null) {
+      throw new AugurError(
+        'SERVICE_BUSY',
+        `release ${busy.release} is rolling ${busy.canary} out in ${service}: pause, abort or roll it back instead`,
+      );
+    }
+    const other = this.byHand.get(service);
+    if (other !== undefined) {
+      throw new AugurError(
+        'SERVICE_BUSY',
+        `${service}'s split is being set by hand already (to ${other}): try again once that is done`,
+      );
+    }
+    this.byHand.set(service, revision);
+    try {
+      return await apply();
+    } finally {
+      this.byHand.delete(service);
+    }
   }
 
   /**
@@ -190,6 +230,13 @@ export class RolloutController {
         throw new AugurError(
           'SERVICE_BUSY',
           `release ${spec.name} cannot change ${change.service}: release ${busy.release} is rolling out ${busy.canary} there (${busy.phase}); wait for it to end, or abort it`,
+        );
+      }
+      const byHand = this.byHand.get(change.service);
+      if (byHand !== undefined) {
+        throw new AugurError(
+          'SERVICE_BUSY',
+          `release ${spec.name} cannot change ${change.service}: its split is being set by hand (to ${byHand}); submit again once that is done`,
         );
       }
     }

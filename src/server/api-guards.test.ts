@@ -259,6 +259,35 @@ describe('the API’s guards: callers, limits, what errors and answers reveal', 
     }
   });
 
+  it('leaves the split of a release stored as running to it, with no controller here (409)', async () => {
+    await server.plane.store.saveRelease(
+      {
+        name: 'interrupted',
+        application: 'echo',
+        phase: 'running',
+        spec: { name: 'interrupted' },
+        state: { tracks: [{ service: 'other', canary: 'v2', phase: 'baking' }] },
+        createdAt: 1,
+        updatedAt: 2,
+      },
+      [],
+    );
+    const answer = await call('PUT', '/api/v1/services/other/traffic', {
+      token: admin,
+      body: { revision: 'v2', weight: 50 },
+    });
+    expect(answer.status).toBe(409);
+    expect(answer.body).toMatchObject({ code: 'SERVICE_BUSY' });
+    expect(answer.body['error']).toMatch(/release interrupted is rolling v2 out in other/);
+    expect((await server.plane.router.getSplit('other')).canaryWeight).toBe(0);
+    // Its other services are free.
+    const echo = await call('PUT', '/api/v1/services/echo/traffic', {
+      token: admin,
+      body: { revision: 'v1', weight: 0 },
+    });
+    expect(echo.status).toBe(200);
+  });
+
   it('keeps an event stream open past the request time-out, which a slow request does not survive', async () => {
     const stream = await open(viewer);
     try {

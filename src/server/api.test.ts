@@ -413,11 +413,19 @@ spec:
     const set = await call('PUT', '/api/v1/services/other/traffic', { token: server.localToken, body });
     expect(set.status).toBe(200);
     expect(set.body).toMatchObject({ service: 'other', canary: 'v2', canaryWeight: 50 });
+    const revisionsOfOther = async (): Promise<string[]> => {
+      const status = await call('GET', '/api/v1/status', { token: tokens.viewer });
+      const services = status.body['services'] as { name: string; instances: { revision: string }[] }[];
+      return [...new Set(services.find((s) => s.name === 'other')?.instances.map((i) => i.revision))].sort();
+    };
+    expect(await revisionsOfOther()).toEqual(['v1', 'v2']);
     const reset = await call('PUT', '/api/v1/services/other/traffic', {
       token: tokens.admin,
       body: { revision: 'v1', weight: 0 },
     });
     expect(reset.status).toBe(200);
+    // The canary that no longer gets traffic is stopped, not left running at weight 0.
+    expect(await revisionsOfOther()).toEqual(['v1']);
     expect((await call('DELETE', '/api/v1/releases', { token: tokens.admin })).status).toBe(405);
     expect((await call('GET', '/api/v1/nothing', { token: tokens.admin })).status).toBe(404);
   });

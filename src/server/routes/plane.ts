@@ -1,4 +1,6 @@
 import { percentToBasisPoints } from '../../config/types.js';
+import { isTerminal } from '../../controller/core/release.js';
+import type { ReleaseState } from '../../controller/core/types.js';
 import type { DataPlane } from '../dataplane.js';
 import { HttpError, isObject, readJson, reply, replyText } from '../http.js';
 import { metricsReport } from '../metrics-report.js';
@@ -55,6 +57,20 @@ async function applicationSummary(deps: ApiDeps): Promise<unknown> {
   };
 }
 
+/** The release the store says is rolling a canary out in `service`, if any. */
+async function storedRollout(
+  deps: ApiDeps,
+  service: string,
+): Promise<{ release: string; canary: string } | null> {
+  for (const record of await deps.plane.store.listReleases()) {
+    if (record.phase !== 'running') continue;
+    const state = record.state as ReleaseState;
+    const track = state.tracks.find((t) => t.service === service && !isTerminal(t));
+    if (track !== undefined) return { release: record.name, canary: track.canary };
+  }
+  return null;
+}
+
 export function planeRoutes(deps: ApiDeps): Route[] {
   const { plane } = deps;
   return [
@@ -108,16 +124,33 @@ export function planeRoutes(deps: ApiDeps): Route[] {
         if (Math.abs(bp - weight * 100) > 1e-6)
           throw new HttpError(400, 'BAD_REQUEST', 'weight is limited to steps of 0.01%');
         const service = param(ctx, 0);
+        const revision = body['revision'];
+        const apply = async () => {
+          const before = await plane.router.getSplit(service);
+          const split = await plane.setTraffic(service, revision, bp);
+          // A canary the new split no longer sends traffic to is stopped (once the router took the
+          // new split): processes left running at weight 0 would serve nothing and hold ports.
+          if (before.canary !== null && !(split.canary === before.canary && split.canaryWeight > 0))
+            await plane.stopRevision(service, before.canary);
+          return split;
+        };
         // A release rolling out in the service owns its split: a hand-set one would undo its tiers.
-        const busy = deps.controller?.changing(service) ?? null;
-        if (busy !== null) {
+        // With a controller, it also keeps a release from starting there while this one applies.
+        if (deps.controller !== null) {
+          reply(ctx.res, 200, await deps.controller.setByHand(service, revision, apply));
+          return;
+        }
+        // Without one (`augur up`), a release stored as running still owns its services' splits:
+        // the server that resumes it would find its weights changed behind its back.
+        const stored = await storedRollout(deps, service);
+        if (stored !== null) {
           throw new HttpError(
             409,
             'SERVICE_BUSY',
-            `release ${busy.release} is rolling ${busy.canary} out in ${service}: pause, abort or roll it back instead`,
+            `release ${stored.release} is rolling ${stored.canary} out in ${service} (stored as running; resume it with augur server): leave its split to it, or abort it there`,
           );
         }
-        reply(ctx.res, 200, await plane.setTraffic(service, body['revision'], bp));
+        reply(ctx.res, 200, await apply());
       },
     })),
   ];
