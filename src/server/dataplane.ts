@@ -55,6 +55,8 @@ export class DataPlane {
   private readonly app: ApplicationConfig;
   private readonly clock: Clock;
   private readonly emit: (event: DataPlaneEvent) => void;
+  /** When this data plane started (its clock): the metrics it measured itself begin here. */
+  readonly startedAt: number;
   private stopped = false;
   private sampleTimer: NodeJS.Timeout | undefined;
   /** Revisions promoted since the configuration was written. */
@@ -65,6 +67,7 @@ export class DataPlane {
     this.lock = lock;
     this.store = store;
     this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.emit = options.onEvent ?? (() => undefined);
     const host = options.host ?? '127.0.0.1';
     this.metrics = new BuiltinMetrics({

@@ -67,8 +67,13 @@ describe('augur up, traffic and metrics with the real shop', () => {
     const sd = Math.sqrt(n * 0.01 * 0.99);
     expect(Math.abs((v2?.requests ?? 0) - n * 0.01)).toBeLessThan(4.5 * sd);
     expect(v2).toMatchObject({ role: 'canary', weightPercent: 1, errors: 0 });
+    // The default 60-s window reaches back before this server started: the rate is over what it saw.
+    const spanS = (report.to - report.from) / 1000;
+    expect(spanS).toBeLessThan(60);
+    expect(v1?.rps).toBeGreaterThan((v1?.requests ?? 0) / (spanS + 1));
     const table = await augur(['metrics', file]);
     expect(table.stdout).toMatch(/cart\s+v2\s+canary\s+1\.00%/);
+    expect(table.stdout).toMatch(/window: the last \d+ s \(since the server started/);
 
     // Kill Augur outright: its processes outlive it...
     const orphans = processesOf(stateDir);

@@ -12,7 +12,8 @@ export const metrics: Command = {
   usage: 'FILE… [--service S] [--window 60s] [--json]',
   description:
     'Requests, observed traffic share against the configured weight, error rate, latency quantiles\n' +
-    '(DDSketch, 1% relative accuracy), CPU cores and resident memory, over the last --window.',
+    '(DDSketch, 1% relative accuracy), CPU cores and resident memory, over the last --window (or\n' +
+    "since the server started, if later). The observed share counts from the split's last change.",
   options: {
     service: { type: 'string', value: 'S', description: 'only this service' },
     window: { type: 'string', value: 'DURATION', description: 'how far back to aggregate', default: '60s' },
@@ -77,7 +78,17 @@ export const metrics: Command = {
         ]),
       ),
     );
-    ctx.io.out(`window: last ${windowMs / 1000} s\n`);
+    const spanS = Math.round((report.to - report.from) / 1000);
+    const observedFrom = Math.max(report.from, ...report.rows.map((r) => r.observedFrom ?? report.from));
+    ctx.io.out(
+      spanS < Math.ceil(windowMs / 1000)
+        ? `window: the last ${spanS} s (since the server started; --window ${windowMs / 1000} s reaches back further)\n`
+        : `window: last ${windowMs / 1000} s\n`,
+    );
+    if (observedFrom > report.from)
+      ctx.io.out(
+        `observed: since the split last changed (${Math.round((report.to - observedFrom) / 1000)} s ago at most), to compare with the weight set now\n`,
+      );
     return EXIT.ok;
   },
 };
