@@ -151,6 +151,23 @@ function coverageSlices(
   });
 }
 
+/** The coverage the ranges aim at: they are 90% ranges (α = 0.1). */
+export const COVERAGE_TARGET = 0.9;
+
+/**
+ * Whether a coverage measured over `n` windows is off the 90% target by more than chance explains:
+ * more than three binomial standard deviations and more than 3 points away (windows in a row are
+ * not independent, so one standard deviation understates the noise). 'low' ranges miss too often,
+ * 'high' ones are wider than they need be; null when it is within reach (or n is 0).
+ */
+export function coverageVerdict(coverage: number | null, n: number): 'low' | 'high' | null {
+  if (coverage === null || !Number.isFinite(coverage) || n <= 0) return null;
+  const sd = Math.sqrt((COVERAGE_TARGET * (1 - COVERAGE_TARGET)) / n);
+  const off = coverage - COVERAGE_TARGET;
+  if (Math.abs(off) <= Math.max(3 * sd, 0.03)) return null;
+  return off < 0 ? 'low' : 'high';
+}
+
 function share(hits: readonly { covered: boolean }[]): number {
   return hits.length === 0 ? Number.NaN : hits.filter((h) => h.covered).length / hits.length;
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { ModelStatus } from '../../calibration/status.js';
-import { modelStatus } from '../../calibration/status.js';
+import { coverageVerdict, modelStatus } from '../../calibration/status.js';
 import { openStore, storeFile } from '../../store/open.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, UsageError } from '../command.js';
@@ -61,6 +61,13 @@ export const model: Command = {
 
 function render(s: ModelStatus): string {
   const out: string[] = [];
+  const flags: ('low' | 'high' | null)[] = [];
+  /** A coverage, marked when it is off the 90% target by more than chance explains. */
+  const flagged = (coverage: number | null, n: number): string => {
+    const verdict = coverageVerdict(coverage, n);
+    flags.push(verdict);
+    return verdict === null ? share(coverage) : `${share(coverage)} ! ${verdict}`;
+  };
   const c = s.current;
   if (c === null) {
     out.push(
@@ -78,7 +85,7 @@ function render(s: ModelStatus): string {
           metric,
           String(m.rows),
           String(m.validation?.n ?? '-'),
-          share(m.validation?.coverage ?? null),
+          flagged(m.validation?.coverage ?? null, m.validation?.n ?? 0),
           fixed(m.validation?.meanWidth ?? null, 3),
         ]),
       ).trimEnd(),
@@ -108,14 +115,23 @@ function render(s: ModelStatus): string {
           slice.service,
           slice.metric,
           String(slice.n),
-          share(slice.coverage),
+          flagged(slice.coverage, slice.n),
           String(slice.learned),
-          share(slice.learnedCoverage),
+          flagged(slice.learnedCoverage, slice.learned),
           slice.overTime.map((p) => share(p.coverage)).join(' '),
         ]),
       ).trimEnd(),
     );
   }
+  if (flags.includes('low') || flags.includes('high')) out.push('');
+  if (flags.includes('low'))
+    out.push(
+      '! low: the ranges missed more often than 10% of the time, by more than chance explains over that many windows (more data or a retrain may help)',
+    );
+  if (flags.includes('high'))
+    out.push(
+      '! high: the ranges are wider than they need be, by more than chance explains over that many windows',
+    );
   out.push(
     '',
     `risk scores: ${s.outcomes.length} release(s) predicted, ${s.outcomes.filter((o) => o.bad !== null).length} ended`,
