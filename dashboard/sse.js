@@ -12,24 +12,57 @@
  *   | { state: 'failed', status: number, reason: string }} StreamStatus
  */
 
-/** The event-stream format (`field: value` lines, a blank line ends a message), chunk by chunk. */
+/**
+ * The most text one message may hold while it is read (its unfinished line and the data lines
+ * before it): a server sending a line that never ends must not take all the tab's memory.
+ */
+export const MAX_MESSAGE_CHARS = 1 << 20;
+/** No reconnection sooner than this, whatever the server asks (`retry: 0`) or however fast it closes. */
+export const MIN_RETRY_MS = 1_000;
+
+/** A message past MAX_MESSAGE_CHARS: the connection is dropped and made anew. */
+export class SseOverflowError extends Error {
+  /** @param {number} max */
+  constructor(max) {
+    super(`the server sent a message longer than ${max} characters`);
+    this.name = 'SseOverflowError';
+  }
+}
+
+/**
+ * The event-stream format (`field: value` lines, a blank line ends a message), chunk by chunk.
+ * `reset()` starts each connection afresh; what a reconnection resumes after (`lastId`) and the
+ * server's `retry` carry over.
+ */
 export class SseParser {
-  constructor() {
-    this.buffer = '';
-    /** @type {string[]} */
-    this.data = [];
-    this.event = '';
-    /** The id of the latest message that set one: what a reconnection resumes after. */
+  /** @param {number} [maxChars] */
+  constructor(maxChars = MAX_MESSAGE_CHARS) {
+    this.maxChars = maxChars;
+    /** The id of the latest message dispatched that carried one: what a reconnection resumes after. */
     /** @type {string | null} */
     this.lastId = null;
     /** The reconnection delay the server asked for, in ms. */
     /** @type {number | null} */
     this.retry = null;
+    this.reset();
+  }
+
+  /** Forgets the message being read (a new connection never completes the last one's). */
+  reset() {
+    this.buffer = '';
+    /** @type {string[]} */
+    this.data = [];
+    this.dataChars = 0;
+    this.event = '';
+    /** The id the message being read says, until it is dispatched. */
+    /** @type {string | null} */
+    this.pendingId = this.lastId;
   }
 
   /**
    * @param {string} text
    * @returns {SseMessage[]}
+   * @throws {SseOverflowError} when a message grows past the cap
    */
   push(text) {
     this.buffer += text;
@@ -44,6 +77,7 @@ export class SseParser {
       const message = this.line(line);
       if (message !== null) messages.push(message);
     }
+    if (this.buffer.length + this.dataChars > this.maxChars) throw new SseOverflowError(this.maxChars);
     return messages;
   }
 
@@ -53,6 +87,8 @@ export class SseParser {
    */
   line(line) {
     if (line === '') {
+      // The message is whole: only now does its id become the one to resume after.
+      this.lastId = this.pendingId;
       const message =
         this.data.length === 0
           ? null
@@ -62,6 +98,7 @@ export class SseParser {
               id: this.lastId,
             };
       this.data = [];
+      this.dataChars = 0;
       this.event = '';
       return message;
     }
@@ -70,32 +107,54 @@ export class SseParser {
     const field = colon === -1 ? line : line.slice(0, colon);
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.data.push(value);
-    else if (field === 'event') this.event = value;
-    else if (field === 'id' && !value.includes('\0')) this.lastId = value;
+    if (field === 'data') {
+      this.data.push(value);
+      this.dataChars += value.length + 1;
+    } else if (field === 'event') this.event = value;
+    else if (field === 'id' && !value.includes('\0')) this.pendingId = value;
     else if (field === 'retry' && /^\d+$/.test(value)) this.retry = Number(value);
     return null;
   }
 }
 
 /**
- * Opens a stream and keeps it open until `close()`: after a drop it waits (the server's `retry`,
- * doubled at each failed attempt, at most `maxDelayMs`, with jitter) and resumes after the last id.
- * A stream silent for `idleMs` (the server sends a comment every 15 s) counts as dropped.
+ * The wait before a reconnection: the server's `retry` (never below `minMs`), doubled at each
+ * failure in a row, at most `maxMs`, with ±20% jitter that stays within [minMs, maxMs].
+ * @param {{ retry: number | null, failures: number, minMs?: number, maxMs?: number, random?: () => number }} o
+ * @returns {number}
+ */
+export function retryDelay(o) {
+  const minMs = o.minMs ?? MIN_RETRY_MS;
+  const maxMs = Math.max(minMs, o.maxMs ?? 30_000);
+  const base = Math.max(minMs, o.retry ?? minMs);
+  const grown = Math.min(maxMs, base * 2 ** Math.min(Math.max(o.failures - 1, 0), 30));
+  const jittered = grown * (0.8 + (o.random ?? Math.random)() * 0.4);
+  return Math.round(Math.min(maxMs, Math.max(minMs, jittered)));
+}
+
+/**
+ * Opens a stream and keeps it open until `close()`: after a drop it waits (retryDelay: the server's
+ * `retry`, never less than `minDelayMs`, doubled at each failed attempt, at most `maxDelayMs`) and
+ * resumes after the last id. A stream that ends soon after it opened counts as failed, so a server
+ * that closes at once is not called in a tight loop. A stream silent for `idleMs` (the server
+ * sends a comment every 15 s), or sending a message longer than `maxMessageChars`, is dropped.
  * 401, 403 and 404 end it: another attempt would be refused the same way.
  * @param {string} url
  * @param {{
  *   headers: () => Record<string, string>,
  *   onMessage: (message: SseMessage) => void,
  *   onStatus: (status: StreamStatus) => void,
+ *   minDelayMs?: number,
  *   maxDelayMs?: number,
  *   idleMs?: number,
+ *   maxMessageChars?: number,
  * }} options
  */
 export function openEventStream(url, options) {
+  const minDelayMs = Math.max(options.minDelayMs ?? MIN_RETRY_MS, 0);
   const maxDelayMs = options.maxDelayMs ?? 30_000;
   const idleMs = options.idleMs ?? 45_000;
-  const parser = new SseParser();
+  const parser = new SseParser(options.maxMessageChars);
   let closed = false;
   let failures = 0;
   /** @type {AbortController | null} */
@@ -116,6 +175,8 @@ export function openEventStream(url, options) {
     let reason = 'the server ended the stream';
     let openedAt = 0;
     options.onStatus({ state: 'connecting' });
+    // Nothing of the previous connection's unfinished message carries over.
+    parser.reset();
     try {
       awake();
       const headers = { accept: 'text/event-stream', ...options.headers() };
@@ -153,12 +214,13 @@ export function openEventStream(url, options) {
       else reason = error instanceof Error ? error.message : String(error);
     } finally {
       clearTimeout(idle);
+      // Whatever ended the reading (an overflow, a handler's error), the connection goes too.
+      if (!abort.signal.aborted) abort.abort(new Error('the stream was dropped'));
     }
     if (closed) return;
     // A stream that stayed up a while starts its backoff afresh; one that keeps failing waits longer.
     failures = openedAt !== 0 && Date.now() - openedAt > 10_000 ? 1 : failures + 1;
-    const base = parser.retry ?? 1_000;
-    const delay = Math.round(Math.min(maxDelayMs, base * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4));
+    const delay = retryDelay({ retry: parser.retry, failures, minMs: minDelayMs, maxMs: maxDelayMs });
     options.onStatus({ state: 'disconnected', retryInMs: delay, reason });
     retryTimer = setTimeout(() => void connect(), delay);
   };

@@ -26,7 +26,7 @@ import type { Comparison } from './sim/report.js';
 import { checks, si, table, TARGETS } from './sim/report.js';
 import { withInterference } from './sim/cpu.js';
 import type { SimpyRun } from './sim/simpy.js';
-import { ensureSimpy, simpyMm1, simpyNetwork } from './sim/simpy.js';
+import { ensureSimpy, PYTHON, simpyMm1, simpyNetwork } from './sim/simpy.js';
 import { writeResult } from './results.js';
 
 const MM1_CUSTOMERS = 1_000_000;
@@ -307,7 +307,7 @@ const json = {
   graph50: { services: GRAPH.services, runs: GRAPH.runs, seconds: graphSeconds, perRun, workers: 2 },
   repredict,
   prediction,
-  simpy: { version: simpyVersion, missing: simpyReason, python: '/usr/bin/python3' },
+  simpy: { version: simpyVersion, missing: simpyReason, python: PYTHON },
   eventCounting: 'arrivals + service completions + timeouts that fired, on both sides',
   checks: results,
   machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? 'unknown', node: process.version },

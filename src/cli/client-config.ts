@@ -2,6 +2,7 @@ import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { redactSecrets } from '../core/redact.js';
 import { ConfigInvalidError } from './config-files.js';
 
 /**
@@ -18,6 +19,11 @@ export interface ClientConfig {
   readonly path: string;
   readonly server?: string;
   readonly token?: string;
+  /**
+   * Why the file cannot be trusted to say where a token goes (it belongs to another user, or others
+   * may change it), when it holds no token itself; absent when it can. See resolveTarget.
+   */
+  readonly untrusted?: string;
 }
 
 const KEYS = ['server', 'token'] as const;
@@ -33,9 +39,12 @@ export function clientConfigPath(env: NodeJS.ProcessEnv): { path: string; explic
 
 /**
  * Reads the configuration file, or null when there is none. A file that does not parse, holds an
- * unknown key or a value that is not text is a ConfigInvalidError naming file:line:column. A file
- * holding a token must be the user's own and readable by nobody else (as ssh asks of its keys):
- * otherwise the token may already be someone else's, and it is refused rather than sent.
+ * unknown key, a value that is not text or a `server` that is not an http(s) URL is a
+ * ConfigInvalidError naming file:line:column. A file holding a token must be the user's own and
+ * readable by nobody else (as ssh asks of its keys): otherwise the token may already be someone
+ * else's, and it is refused rather than sent. A file without a token is read whatever its mode, but
+ * `untrusted` says why its `server` must not receive a token from elsewhere (--token, AUGUR_TOKEN):
+ * whoever may write the file could point that token at a server of theirs.
  */
 export function readClientConfig(env: NodeJS.ProcessEnv): ClientConfig | null {
   const { path, explicit } = clientConfigPath(env);
@@ -81,21 +90,52 @@ export function readClientConfig(env: NodeJS.ProcessEnv): ClientConfig | null {
           problems.push(`${keyAt}  ${key} must be non-empty text`);
           continue;
         }
+        const malformed = key === 'server' ? serverProblem(value) : null;
+        if (malformed !== null) {
+          const valueAt = at(isScalar(pair.value) ? pair.value.range?.[0] : undefined);
+          problems.push(`${valueAt}  server ${malformed}, got "${redactSecrets(value)}"`);
+          continue;
+        }
         found[key as (typeof KEYS)[number]] = value;
       }
     }
   }
   if (problems.length > 0) throw new ConfigInvalidError(problems.join('\n'), problems.length);
+  const uid = process.getuid?.();
+  const foreign = uid !== undefined && owner !== uid;
+  const permissions = (mode & 0o777).toString(8);
   if (found.token !== undefined) {
-    const uid = process.getuid?.();
-    if (uid !== undefined && owner !== uid)
+    if (foreign)
       throw invalid(`${path}: holds a token but belongs to another user (uid ${owner}): it is not used`);
     if ((mode & 0o077) !== 0)
       throw invalid(
-        `${path}: holds a token but others may read it (mode ${(mode & 0o777).toString(8)}): run chmod 600 ${path}`,
+        `${path}: holds a token but others may read it (mode ${permissions}): run chmod 600 ${path}`,
       );
+    return { path, ...found };
   }
-  return { path, ...found };
+  let untrusted: string | undefined;
+  if (foreign) untrusted = `it belongs to another user (uid ${owner})`;
+  else if ((mode & 0o022) !== 0)
+    untrusted = `others may change it (mode ${permissions}): run chmod go-w ${path}`;
+  return { path, ...found, ...(untrusted !== undefined ? { untrusted } : {}) };
+}
+
+/**
+ * What is wrong with a server address, or null: it must be an http(s) URL without credentials
+ * (a token goes in --token, AUGUR_TOKEN or `token:`).
+ */
+export function serverProblem(text: string): string | null {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below with the other malformed addresses.
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    return 'must be an http(s) URL such as http://127.0.0.1:7070';
+  if (url.username !== '' || url.password !== '')
+    return 'must not hold credentials (user:password@): give the token with AUGUR_TOKEN or --token';
+  return null;
 }
 
 const invalid = (line: string): ConfigInvalidError => new ConfigInvalidError(line, 1);

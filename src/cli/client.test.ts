@@ -191,21 +191,94 @@ describe('the CLI configuration file', () => {
     );
   });
 
-  it('makes a command exit 2 on a malformed server in it, naming the file', async () => {
-    const env = configFile('server: localhost:7070\n');
-    let err = '';
-    const io = { out: () => undefined, err: (text: string) => void (err += text), isTty: false };
-    const saved = process.env['AUGUR_CONFIG'];
-    process.env['AUGUR_CONFIG'] = env['AUGUR_CONFIG'];
-    try {
-      expect(await main(['status'], io)).toBe(EXIT.usage);
-    } finally {
-      if (saved === undefined) delete process.env['AUGUR_CONFIG'];
-      else process.env['AUGUR_CONFIG'] = saved;
-    }
-    expect(err).toContain(`server in ${env['AUGUR_CONFIG']} must be an http(s) URL`);
+  it('makes a command exit 2 on a malformed server in it, naming file, line and column', async () => {
+    const env = configFile('# where the CLI goes\nserver:   localhost:7070\n');
+    const err = await withConfig(env, async (io) => expect(await main(['status'], io)).toBe(EXIT.usage));
+    expect(err).toContain(
+      `${env['AUGUR_CONFIG']}:2:11  server must be an http(s) URL such as http://127.0.0.1:7070, got "localhost:7070"`,
+    );
+    const withPassword = configRefusal(
+      configFile('token: augur_x\nserver: http://me:s3cret@augur.example\n'),
+    );
+    expect(withPassword.report).toMatch(/config-\d+\.yaml:2:9 {2}server must not hold credentials/);
+    expect(withPassword.report).not.toContain('s3cret');
   });
+
+  it('sends no token from the flag or the environment to a server that others may write into it', async () => {
+    let requests = 0;
+    const listener = createServer((_req, res) => {
+      requests++;
+      res.setHeader('content-type', 'application/json');
+      res.end('{"releases":[]}');
+    });
+    await new Promise<void>((ready) => listener.listen(0, '127.0.0.1', ready));
+    const url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    try {
+      for (const mode of [0o666, 0o620, 0o602]) {
+        const env = configFile(`server: ${url}\n`, mode);
+        const fromEnv = refusal({ env: { ...env, AUGUR_TOKEN: 'augur_users-own-token' } });
+        expect(fromEnv).toBeInstanceOf(ConfigInvalidError);
+        expect((fromEnv as ConfigInvalidError).report).toBe(
+          `${env['AUGUR_CONFIG']}: gives the server that AUGUR_TOKEN would be sent to, but others may change it ` +
+            `(mode ${mode.toString(8)}): run chmod go-w ${env['AUGUR_CONFIG']}; nothing was sent`,
+        );
+        expect((refusal({ env, token: 'augur_x' }) as ConfigInvalidError).report).toMatch(
+          /that --token would/,
+        );
+        // The whole command: exit 2, and the server heard nothing.
+        const err = await withConfig(env, async (io) =>
+          expect(await main(['status', '--token', 'augur_users-own-token'], io)).toBe(EXIT.usage),
+        );
+        expect(err).toMatch(/others may change it/);
+        expect(err).not.toContain('augur_users-own-token');
+      }
+      expect(requests).toBe(0);
+      // No token to send: the address alone is harmless. Readable by others but writable by the
+      // user alone: trusted.
+      expect(resolveTarget({ env: configFile(`server: ${url}\n`, 0o666) }).token).toBeUndefined();
+      const readable = configFile(`server: ${url}\n`, 0o644);
+      expect(resolveTarget({ env: { ...readable, AUGUR_TOKEN: 'augur_t' } })).toMatchObject({
+        url,
+        token: 'augur_t',
+      });
+      // A flag or variable naming the server leaves the file out of it.
+      const writable = configFile(`server: ${url}\n`, 0o666);
+      expect(resolveTarget({ env: { ...writable, AUGUR_TOKEN: 'augur_t' }, server: url }).token).toBe(
+        'augur_t',
+      );
+    } finally {
+      listener.close();
+    }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'trusts no server from a file of another user (needs root to chown)',
+    () => {
+      const env = configFile('server: http://127.0.0.1:9\n', 0o644);
+      chownSync(env['AUGUR_CONFIG'] as string, 65_534, 65_534);
+      const error = refusal({ env: { ...env, AUGUR_TOKEN: 'augur_users-own-token' } }) as ConfigInvalidError;
+      expect(error.report).toMatch(/but it belongs to another user \(uid 65534\); nothing was sent/);
+    },
+  );
 });
+
+/** Runs `body` with $AUGUR_CONFIG set as in `env`; returns what it wrote to stderr. */
+async function withConfig(
+  env: NodeJS.ProcessEnv,
+  body: (io: { out: () => void; err: (text: string) => void; isTty: boolean }) => Promise<void>,
+): Promise<string> {
+  let err = '';
+  const io = { out: () => undefined, err: (text: string) => void (err += text), isTty: false };
+  const saved = process.env['AUGUR_CONFIG'];
+  process.env['AUGUR_CONFIG'] = env['AUGUR_CONFIG'];
+  try {
+    await body(io);
+  } finally {
+    if (saved === undefined) delete process.env['AUGUR_CONFIG'];
+    else process.env['AUGUR_CONFIG'] = saved;
+  }
+  return err;
+}
 
 describe('answers that are not from Augur', () => {
   it('are reported as such instead of crashing a command half-way', async () => {

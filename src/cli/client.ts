@@ -9,10 +9,10 @@ import { UsageError } from './command.js';
 import type { ZodType } from 'zod';
 import { firstProblem } from './api-shapes.js';
 import type { ClientConfig } from './client-config.js';
-import { readClientConfig } from './client-config.js';
+import { clientConfigPath, readClientConfig, serverProblem } from './client-config.js';
 import { ConfigInvalidError } from './config-files.js';
 import type { SseEvent } from './sse-client.js';
-import { readSse } from './sse-client.js';
+import { followSse } from './sse-client.js';
 
 /** Where a command sends its requests, and with which token. */
 export interface ServerTarget {
@@ -61,13 +61,27 @@ export function resolveTarget(hints: TargetHints): ServerTarget {
   }
   if (hints.stateDir === undefined) {
     const own = configured();
-    if (own !== null) return { url: own.url, token: token ?? own.config.token, source: own.config.path };
+    if (own !== null) {
+      const { config } = own;
+      // A token from the flag or the environment must not follow an address that someone else
+      // could have written into the file.
+      if (token !== undefined && config.untrusted !== undefined) {
+        const from = hints.token !== undefined ? '--token' : 'AUGUR_TOKEN';
+        throw new ConfigInvalidError(
+          `${config.path}: gives the server that ${from} would be sent to, but ${config.untrusted}; nothing was sent`,
+          1,
+        );
+      }
+      return { url: own.url, token: token ?? config.token, source: config.path };
+    }
   }
   const stateDir = hints.stateDir ?? resolve('.augur');
   if (hints.stateDir === undefined && !existsSync(resolve(stateDir, 'server.json'))) {
     throw new AugurError(
       'NO_SERVER',
-      'no server given: use --server URL (or AUGUR_SERVER, or server: in the CLI configuration file), or -f FILE naming the Application of a local `augur server`/`augur up`',
+      'no server given: use --server URL, or set AUGUR_SERVER, or put `server:` in the CLI configuration file ' +
+        `(${clientConfigPath(env).path}), or give -f FILE naming the Application of a running \`augur up\`/\`augur server\`, ` +
+        'or run the command in the directory where one runs (its ./.augur)',
     );
   }
   const local = readServer(stateDir);
@@ -75,22 +89,8 @@ export function resolveTarget(hints: TargetHints): ServerTarget {
 }
 
 function serverUrl(text: string, source: string): string {
-  let url: URL | null = null;
-  try {
-    url = new URL(text);
-  } catch {
-    // Reported below with the other malformed addresses.
-  }
-  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw new UsageError(
-      `${source} must be an http(s) URL such as http://127.0.0.1:7070, got "${redactSecrets(text)}"`,
-    );
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new UsageError(
-      `${source} must not hold credentials (user:password@): give the token with AUGUR_TOKEN or --token`,
-    );
-  }
+  const problem = serverProblem(text);
+  if (problem !== null) throw new UsageError(`${source} ${problem}, got "${redactSecrets(text)}"`);
   return text.replace(/\/+$/, '');
 }
 
@@ -163,49 +163,27 @@ export class ApiClient {
   }
 
   /**
-   * Follows an event stream until `onEvent` returns true, the signal aborts, or the deadline
-   * passes; reconnects with Last-Event-ID when the connection drops.
+   * Follows an event stream until `onEvent` returns true or the signal aborts; reconnects with
+   * Last-Event-ID when the connection drops or ends, waiting first (floored, with backoff).
    */
-  async follow(
+  follow(
     path: string,
     onEvent: (event: SseEvent) => boolean | void,
     options: { signal: AbortSignal; lastEventId?: string; maxReconnects?: number },
   ): Promise<'stopped' | 'aborted'> {
-    let lastId = options.lastEventId;
-    let failures = 0;
-    while (!options.signal.aborted) {
-      let response: Response;
-      try {
-        response = await this.fetch(path, {
+    return followSse(
+      (lastId) =>
+        this.fetch(path, {
           headers: this.headers({
             accept: 'text/event-stream',
             ...(lastId !== undefined ? { 'last-event-id': lastId } : {}),
           }),
           signal: options.signal,
-        });
-      } catch (error) {
-        if (options.signal.aborted) return 'aborted';
-        if (++failures > (options.maxReconnects ?? 30)) throw error;
-        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** failures)));
-        continue;
-      }
-      if (!response.ok || response.body === null) {
-        const text = await response.text();
-        throw this.refusal(response.status, safeJson(text));
-      }
-      failures = 0;
-      try {
-        const how = await readSse(response.body, (event) => {
-          if (event.id !== undefined) lastId = event.id;
-          return onEvent(event);
-        });
-        if (how === 'stopped') return 'stopped';
-      } catch (error) {
-        if (options.signal.aborted) return 'aborted';
-        if (++failures > (options.maxReconnects ?? 30)) throw error;
-      }
-    }
-    return 'aborted';
+        }),
+      async (response) => this.refusal(response.status, safeJson(await response.text())),
+      onEvent,
+      options,
+    );
   }
 
   private headers(extra: Record<string, string>): Record<string, string> {

@@ -1,4 +1,5 @@
 /** The shape every CLI command has: one typed table of flags, a run function, its help text. */
+import { AugurError } from '../core/errors.js';
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
@@ -95,3 +96,15 @@ export function flag(ctx: CommandContext, name: string): boolean {
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/**
+ * A refusal found only once the command acts — input a server rejects as bad (an unknown service or
+ * revision), a state directory another Augur holds: printed with its code like a failure, but exit
+ * code 2 like a usage error, without the usage line.
+ */
+export class RefusedError extends AugurError {
+  override readonly name = 'RefusedError';
+}
+
+/** Codes of AugurErrors from below the CLI that are refusals too (see RefusedError). */
+export const REFUSED_CODES: ReadonlySet<string> = new Set(['STATE_LOCKED']);

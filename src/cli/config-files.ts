@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadConfiguration } from '../config/index.js';
+import { checkPortsFree, loadConfiguration } from '../config/index.js';
 import { formatIssues } from '../config/issues.js';
 import type { DeploymentConfiguration } from '../config/types.js';
 import { AugurError } from '../core/errors.js';
+import { lockHolder, stateLocked } from '../runtime/process/state-lock.js';
 
 /** Thrown when configuration files do not validate; main prints the issues and exits with 2. */
 export class ConfigInvalidError extends AugurError {
@@ -14,13 +15,25 @@ export class ConfigInvalidError extends AugurError {
   }
 }
 
-/** Loads and validates configuration files for a command, or throws ConfigInvalidError. */
+/**
+ * Loads and validates configuration files for a command, or throws ConfigInvalidError. `serve`:
+ * for a command about to run the application (`up`, `server`, `rollout --embedded`): before its
+ * ports are probed, a state directory that another live Augur holds is refused (STATE_LOCKED), so
+ * that a second run in the same directory says so instead of listing the first one's ports as taken;
+ * the ports are probed only once the files are valid.
+ */
 export async function loadFiles(
   files: readonly string[],
-  options: { checkPorts?: boolean } = {},
+  options: { serve?: boolean } = {},
 ): Promise<DeploymentConfiguration> {
-  const result = await loadConfiguration([...files], { checkPorts: options.checkPorts ?? false });
+  const result = await loadConfiguration([...files], { checkPorts: false });
   if (!result.ok) throw new ConfigInvalidError(formatIssues(result.error), result.error.length);
+  if (options.serve === true) {
+    const holder = lockHolder(result.value.application.stateDir);
+    if (holder !== null) throw stateLocked(holder, result.value.application.stateDir);
+    const taken = await checkPortsFree(result.value);
+    if (taken.length > 0) throw new ConfigInvalidError(formatIssues(taken), taken.length);
+  }
   return result.value;
 }
 

@@ -33,7 +33,8 @@ export function mainHelp(commands: readonly Command[]): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     "Run `augur COMMAND --help` for a command's options.",
-    'Exit codes: 0 success, 1 failure, 2 invalid usage or configuration, 130 interrupted.',
+    'Exit codes: 0 success, 1 failure, 2 invalid usage, configuration or input, 130 interrupted.',
+    '`up`, `server` and `status -w` run until Ctrl-C, and then exit 0.',
     '',
   ].join('\n');
 }

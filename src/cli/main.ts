@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { closest } from '../config/suggest.js';
 import { AugurError } from '../core/errors.js';
 import type { Command, Io } from './command.js';
-import { EXIT, UsageError } from './command.js';
+import { EXIT, REFUSED_CODES, RefusedError, UsageError } from './command.js';
 import { commands } from './commands/index.js';
 import { ConfigInvalidError } from './config-files.js';
 import { commandHelp, mainHelp } from './help.js';
@@ -109,7 +109,7 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     const message =
       max === 0
         ? `takes no arguments, got ${parsed.positionals.map((p) => `"${p}"`).join(' ')}`
-        : `expected ${want} argument(s) (${name}), got ${count}`;
+        : `expected ${want} ${max === 1 || (max === Infinity && min === 1) ? 'argument' : 'arguments'} (${name}), got ${count}`;
     io.err(`augur ${command.name}: ${message}\nUsage: augur ${command.name} ${command.usage}\n`);
     return EXIT.usage;
   }
@@ -150,7 +150,7 @@ async function runCommand(command: Command, argv: readonly string[], io: Io): Pr
     }
     if (error instanceof AugurError) {
       io.err(`augur ${command.name}: ${error.message} [${error.code}]\n`);
-      return EXIT.failure;
+      return error instanceof RefusedError || REFUSED_CODES.has(error.code) ? EXIT.usage : EXIT.failure;
     }
     io.err(`augur ${command.name}: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failure;

@@ -30,8 +30,10 @@ export const REMOTE_HELP =
   'configuration file ($AUGUR_CONFIG, else ~/.config/augur/config.yaml), else the Augur running for\n' +
   './.augur. The token is --token, else $AUGUR_TOKEN, else `token:` in the configuration file (sent\n' +
   "only to the configuration's server; the file must be mode 600), else — for a local Augur only —\n" +
-  'its admin token (<state>/admin.token). Prefer $AUGUR_TOKEN or the file to --token: command lines\n' +
-  'are visible to other users of the machine.';
+  'its admin token (<state>/admin.token). A token from --token or $AUGUR_TOKEN goes to the\n' +
+  "configuration's server only when the file is the user's own and nobody else may write it (exit 2\n" +
+  'otherwise, nothing sent). Prefer $AUGUR_TOKEN or the file to --token: command lines are visible to\n' +
+  'other users of the machine.';
 
 /**
  * The client for a command: `applicationFiles` are files holding the Application, used to find

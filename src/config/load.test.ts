@@ -277,9 +277,21 @@ const cases: [string, string[], string[]][] = [
     'YAML syntax errors, then the documents that do parse',
     ['invalid/syntax.yaml'],
     [
-      'invalid/syntax.yaml:4:25 <root> duplicate_key',
+      'invalid/syntax.yaml:4:25 metadata.name duplicate_key',
       'invalid/syntax.yaml:7:1 <root> yaml_syntax',
       'invalid/syntax.yaml:14:10 spec.alpha invalid_type',
+    ],
+  ],
+  [
+    'keys given twice, at their own paths, and the other errors of the same documents',
+    ['invalid/duplicates.yaml'],
+    [
+      'invalid/duplicates.yaml:12:7 spec.services.frontend.port duplicate_key',
+      'invalid/duplicates.yaml:13:26 spec.services.frontend.calls[0].service unknown_service',
+      'invalid/duplicates.yaml:14:3 spec.entrypoint duplicate_key',
+      'invalid/duplicates.yaml:18:23 metadata.name duplicate_key',
+      'invalid/duplicates.yaml:21:71 spec.changes[0].revision duplicate_key',
+      'invalid/duplicates.yaml:22:10 spec.alpha invalid_type',
     ],
   ],
   [
@@ -379,6 +391,10 @@ describe('broken configurations', () => {
     });
     const messages = (await issuesOf(['invalid/unknown-keys.yaml'])).map((i) => i.message);
     expect(messages).toContain('unknown key "replica" (did you mean "replicas"?)');
+    const twice = (await issuesOf(['invalid/duplicates.yaml'])).find((i) => i.code === 'duplicate_key');
+    expect(twice?.message).toBe(
+      '"port" is given twice in the same mapping (first at line 9, column 7); the last one is checked',
+    );
     const cycle = (await issuesOf(['invalid/calls.yaml'])).find((i) => i.path.includes('payments'));
     expect(cycle?.message).toMatch(/^call cycle: cart → payments → cart/);
   });

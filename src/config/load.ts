@@ -16,6 +16,7 @@ import {
   type ApplicationView,
   type DeclaredRevision,
 } from './cross-checks.js';
+import { duplicateKeys } from './duplicate-keys.js';
 import { compareIssues, type ConfigIssue } from './issues.js';
 import { probePorts, type PortTarget } from './ports.js';
 import { SourceDocument } from './positions.js';
@@ -68,15 +69,20 @@ async function parseFile(file: string, label: string, into: ParsedFiles): Promis
     return;
   }
   const lineCounter = new LineCounter();
-  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
+  // Duplicate keys are found by duplicateKeys, at their paths, without stopping the document's checks.
+  for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false })) {
     const source = new SourceDocument(file, doc, lineCounter, label);
+    into.issues.push(...duplicateKeys(source));
     if (doc.errors.length > 0) {
       // The rest of a document that does not parse would only produce confusing follow-on issues.
       for (const error of doc.errors) {
-        const code = error.code === 'DUPLICATE_KEY' ? 'duplicate_key' : 'yaml_syntax';
-        const message =
-          code === 'duplicate_key' ? 'this key appears twice in the same mapping' : error.message;
-        into.issues.push({ file, ...source.positionOfOffset(error.pos[0]), path: [], code, message });
+        into.issues.push({
+          file,
+          ...source.positionOfOffset(error.pos[0]),
+          path: [],
+          code: 'yaml_syntax',
+          message: error.message,
+        });
       }
       into.incomplete = true;
       continue;

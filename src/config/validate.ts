@@ -43,8 +43,10 @@ function bound(issue: ZodIssue & { code: 'too_small' | 'too_big' }): string {
   const small = issue.code === 'too_small';
   const limit = small ? issue.minimum : issue.maximum;
   switch (issue.origin) {
-    case 'array':
-      return small ? `needs at least ${limit} item(s)` : `allows at most ${limit} item(s)`;
+    case 'array': {
+      const items = `${limit} item${limit === 1 ? '' : 's'}`;
+      return small ? `needs at least ${items}` : `allows at most ${items}`;
+    }
     case 'string':
       return small
         ? limit === 1

@@ -1,4 +1,7 @@
 import type { MitigationConfig } from '../config/types.js';
+import type { DiscardedChanges } from './core/types.js';
+
+export type { DiscardedChanges };
 
 /** A backup taken before a release's first tier. */
 export interface BackupRecord {
@@ -13,6 +16,8 @@ export interface StepResult {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
+  /** A restore's: what it discarded (absent for checks and failed restores). */
+  readonly discarded?: DiscardedChanges;
 }
 
 /**

@@ -2,12 +2,14 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import type { MitigationConfig } from '../config/types.js';
-import type { BackupRecord, Mitigator, StepResult } from '../controller/mitigator.js';
+import type { BackupRecord, DiscardedChanges, Mitigator, StepResult } from '../controller/mitigator.js';
+import { describeDiscarded } from '../controller/core/mitigation.js';
 import { inheritedEnv } from '../core/child-env.js';
 import { redactSecrets } from '../core/redact.js';
+import { narrowToOwner, privateDir } from '../store/private-files.js';
 import { splitPassword } from './pg-connection.js';
+import { backupSqlite, createPrivateFile, isSidecar, restoreSqlite } from './sqlite.js';
 
 export type { BackupRecord, StepResult };
 
@@ -26,7 +28,12 @@ export interface MitigationRunnerOptions {
  * Runs what a release's mitigations declare: a backup of each before the first tier (SQLite through
  * the online backup API, PostgreSQL with pg_dump, or a command), the checks after a rollback
  * (command exit 0 or HTTP 2xx), and the restores. Every step can run again with the same effect:
- * a check only reads, a restore copies the same backup over the same target.
+ * a check only reads, a restore copies the same backup over the same target. Backups are their
+ * owner's only (files 0600, directories 0700): they hold the application's data.
+ *
+ * A restore puts the whole backup back: what the data received since — the harm and the sound
+ * rows written beside it — is discarded. Each restore says so: for SQLite, how many rows per table,
+ * with a copy of the data as it stood before the restore kept beside the backup.
  */
 export class MitigationRunner implements Mitigator {
   private readonly options: Required<MitigationRunnerOptions>;
@@ -41,8 +48,9 @@ export class MitigationRunner implements Mitigator {
     mitigations: readonly MitigationConfig[],
     now: number,
   ): Promise<BackupRecord[]> {
+    privateDir(join(this.options.stateDir, 'backups'));
     const dir = join(this.options.stateDir, 'backups', safe(release));
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
     const taken: BackupRecord[] = [];
     try {
       for (const m of mitigations) {
@@ -52,21 +60,19 @@ export class MitigationRunner implements Mitigator {
         if ('sqlite' in m.backup) {
           const source = resolve(this.options.baseDir, m.backup.sqlite);
           if (!existsSync(source)) throw new Error(`no SQLite database at ${source} to back up`);
-          const db = new Database(source, { readonly: true, fileMustExist: true });
-          try {
-            await db.backup(partial);
-          } finally {
-            db.close();
-          }
+          await backupSqlite(source, partial);
         } else if ('postgres' in m.backup) {
           const { conn, password } = splitPassword(m.backup.postgres);
+          createPrivateFile(partial);
           await this.run(['pg_dump', '--format=custom', `--file=${partial}`, conn], passwordEnv(password));
         } else {
-          mkdirSync(partial, { recursive: true });
+          mkdirSync(partial, { recursive: true, mode: 0o700 });
           await this.run(m.backup.command, { AUGUR_MITIGATION: 'backup', AUGUR_BACKUP_PATH: partial });
         }
         // A backup exists only once complete: the rename is atomic, a crash leaves a `.partial`.
         renameSync(partial, target);
+        // What a tool wrote itself (a command's directory, a file pg_dump replaced) is narrowed too.
+        narrowToOwner(target, 'sqlite' in m.backup || 'postgres' in m.backup ? 0o600 : 0o700);
         taken.push({ name: m.name, path: target, takenAt: now });
         this.prune(m.name);
       }
@@ -102,7 +108,10 @@ export class MitigationRunner implements Mitigator {
     return results;
   }
 
-  /** Restores each mitigation's backup over its target (SQLite online, pg_restore, or the command). */
+  /**
+   * Restores each mitigation's backup over its target (SQLite online, pg_restore, or the command);
+   * each result says what the restore discarded.
+   */
   async restore(
     mitigations: readonly MitigationConfig[],
     backups: readonly BackupRecord[],
@@ -115,25 +124,24 @@ export class MitigationRunner implements Mitigator {
         if (!existsSync(record.path)) throw new Error(`the backup ${record.path} is gone`);
         if ('sqlite' in m.backup) {
           const target = resolve(this.options.baseDir, m.backup.sqlite);
-          const source = new Database(record.path, { readonly: true, fileMustExist: true });
-          try {
-            // The backup API writes into the live database under its locks: readers and writers
-            // of the target see either the old or the restored content, never a mix.
-            await source.backup(target);
-          } finally {
-            source.close();
-          }
-          results.push({ name: m.name, ok: true, detail: `${target} restored from ${record.path}` });
+          const replaced = await restoreSqlite(target, record.path);
+          for (const copy of replaced.kept) narrowToOwner(copy, 0o600);
+          const discarded: DiscardedChanges = { since: record.takenAt, ...replaced };
+          results.push(restored(m.name, `${target} restored from ${record.path}`, discarded));
         } else if ('postgres' in m.backup) {
           const { conn, password } = splitPassword(m.backup.postgres);
           await this.run(
             ['pg_restore', '--clean', '--if-exists', `--dbname=${conn}`, record.path],
             passwordEnv(password),
           );
-          results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
+          results.push(
+            restored(m.name, `restored from ${record.path}`, uncounted(record.takenAt, 'PostgreSQL')),
+          );
         } else {
           await this.run(m.backup.command, { AUGUR_MITIGATION: 'restore', AUGUR_BACKUP_PATH: record.path });
-          results.push({ name: m.name, ok: true, detail: `restored from ${record.path}` });
+          results.push(
+            restored(m.name, `restored from ${record.path}`, uncounted(record.takenAt, 'a backup command')),
+          );
         }
       } catch (error) {
         results.push({ name: m.name, ok: false, detail: redactSecrets((error as Error).message) });
@@ -142,7 +150,11 @@ export class MitigationRunner implements Mitigator {
     return results;
   }
 
-  /** Keeps the newest `keep` backups of a mitigation (and removes what crashes left half-written). */
+  /**
+   * Keeps the newest `keep` files of a mitigation — backups and the copies restores kept — and
+   * removes what crashes left half-written. SQLite's `-wal`, `-shm` and `-journal` files go with
+   * their database and are not counted.
+   */
   private prune(name: string): void {
     const root = join(this.options.stateDir, 'backups');
     const prefix = `${safe(name)}-`;
@@ -150,17 +162,17 @@ export class MitigationRunner implements Mitigator {
     for (const release of readdirSync(root)) {
       const dir = join(root, release);
       for (const file of readdirSync(dir)) {
-        if (!file.startsWith(prefix)) continue;
+        if (!file.startsWith(prefix) || isSidecar(file)) continue;
         const path = join(dir, file);
         if (file.endsWith('.partial')) {
-          rmSync(path, { recursive: true, force: true });
+          remove(path);
           continue;
         }
         found.push({ path, mtime: statSync(path).mtimeMs });
       }
     }
     found.sort((a, b) => b.mtime - a.mtime || b.path.localeCompare(a.path));
-    for (const old of found.slice(this.options.keep)) rmSync(old.path, { recursive: true, force: true });
+    for (const old of found.slice(this.options.keep)) remove(old.path);
   }
 
   /**
@@ -188,6 +200,29 @@ export class MitigationRunner implements Mitigator {
       });
     });
   }
+}
+
+/** A restore that worked: its detail says what it discarded. */
+function restored(name: string, what: string, discarded: DiscardedChanges): StepResult {
+  return { name, ok: true, detail: redactSecrets(`${what}; ${describeDiscarded(discarded)}`), discarded };
+}
+
+/** What a restore whose backup kind cannot compare rows discarded: everything since, uncounted. */
+function uncounted(since: number, kind: string): DiscardedChanges {
+  return {
+    since,
+    rows: null,
+    reverted: null,
+    tables: {},
+    kept: [],
+    note: `${kind} restores are not counted`,
+  };
+}
+
+/** A backup or kept copy, with what SQLite keeps beside it. */
+function remove(path: string): void {
+  for (const p of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`])
+    rmSync(p, { recursive: true, force: true });
 }
 
 /** PGPASSWORD for pg_dump and pg_restore, when the connection string held a password. */

@@ -178,7 +178,7 @@ export function failurePoints(input: FailureInput): FailurePoint[] {
         loadMultiple: null,
         tier: null,
         scenario: scenario.name,
-        detail: `${origin} ${scenario.family === 'down' ? 'failing' : 'slowed'} makes ${victims.join(', ')} breach their error limits`,
+        detail: `${origin} ${scenario.family === 'down' ? 'failing' : 'slowed'} makes ${victims.length === 1 ? `${victims[0]} breach its error limit` : `${victims.slice(0, -1).join(', ')} and ${victims.at(-1)} breach their error limits`}`,
       });
     }
   }

@@ -165,6 +165,32 @@ describe('the API’s guards: callers, limits, what errors and answers reveal', 
     ).toBe(200);
   });
 
+  it('tells browsers never to sniff an answer: JSON, errors, text and event streams alike', async () => {
+    const answers = {
+      json: await call('GET', '/api/v1/status', { token: viewer }),
+      refusal: await call('GET', '/api/v1/status', { headers: { host: 'evil.example' } }),
+      missing: await call('GET', '/api/v1/nothing-here', { token: viewer }),
+      text: await call('GET', '/metrics', { token: viewer }),
+    };
+    expect(answers.refusal.status).toBe(421);
+    expect(answers.missing.status).toBe(404);
+    expect(answers.text.headers['content-type']).toMatch(/^text\/plain/);
+    for (const [what, answer] of Object.entries(answers)) {
+      expect(answer.headers['x-content-type-options'], what).toBe('nosniff');
+      expect(answer.headers['cache-control'], what).toBe('no-store');
+    }
+    const stream = await fetch(`${server.url}/api/v1/events`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    try {
+      expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(stream.headers.get('x-content-type-options')).toBe('nosniff');
+    } finally {
+      await stream.body?.cancel();
+      await noStreams();
+    }
+  });
+
   it('tells a client only that an internal error happened, and logs it without secrets', async () => {
     const store = server.plane.store;
     const listReleases = store.listReleases.bind(store);

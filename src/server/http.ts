@@ -16,6 +16,12 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * On every API answer: a browser takes the body as the declared type and never sniffs it into
+ * something it would run or render (a JSON error quoting markup is not a page).
+ */
+export const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
 export function reply(
   res: ServerResponse,
   status: number,
@@ -28,6 +34,7 @@ export function reply(
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
     ...headers,
+    ...NOSNIFF,
   });
   res.end(text);
 }
@@ -37,6 +44,7 @@ export function replyText(res: ServerResponse, status: number, text: string, con
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...NOSNIFF,
   });
   res.end(text);
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NOSNIFF } from './http.js';
 
 export interface SseMessage {
   readonly id?: string;
@@ -29,6 +30,7 @@ export class SseStream {
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      ...NOSNIFF,
     });
     res.write('retry: 2000\n\n');
     this.heartbeat = setInterval(() => this.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);

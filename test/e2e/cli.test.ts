@@ -40,7 +40,10 @@ describe('augur CLI', () => {
     expect(r.stderr).toContain(
       'test/fixtures/config/invalid/tiers.yaml:8:14  error  spec.tiers[1]  tier 0.015 is not a multiple of 0.01',
     );
-    expect(r.stderr).toMatch(/11 error\(s\)/);
+    expect(r.stderr).toMatch(/\n11 errors\n$/);
+    const one = await augur(['validate', 'test/fixtures/config/invalid/release-only.yaml']);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toMatch(/\(missing_application\)\n1 error\n$/);
   });
 
   it('prints the issues as JSON with --json', async () => {
@@ -72,6 +75,23 @@ describe('augur CLI', () => {
     expect(badWeight.code).toBe(2);
     expect(badWeight.stderr).toMatch(/steps of 0\.01%/);
   }, 60_000);
+
+  it('takes a service the application does not have as bad input (exit 2), before looking for a server', async () => {
+    const r = await augur([
+      'traffic',
+      'examples/shop/augur.yaml',
+      '--service',
+      'crat',
+      '--revision',
+      'v2',
+      '--weight',
+      '1',
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'augur traffic: application shop has no service "crat" (did you mean "cart"?); its services: frontend, catalog, cart, payments [UNKNOWN_SERVICE]\n',
+    );
+  });
 
   it('refuses to send load anywhere but loopback', async () => {
     const r = await augur(['load', 'http://192.0.2.1:8080/', '--duration', '1s']);

@@ -1,9 +1,15 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import type { Browser, Dialog, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_DIR } from '../../src/server/routes/dashboard.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
 import { augur, Background, freePort, processesOf } from './helpers.js';
 
@@ -200,5 +206,193 @@ describe('the dashboard, in a real browser against a real `augur server`', () =>
       .poll(() => page.locator('#connection').textContent(), { timeout: 10_000 })
       .toMatch(/^disconnected.*retrying in \d+ s/);
     expect(await page.locator('#connection').getAttribute('class')).toContain('conn-down');
+  });
+});
+
+// ── the page's event-stream reader, in Node: it uses only what Node has too (fetch, streams) ────
+
+interface SseMessage {
+  readonly event: string;
+  readonly data: string;
+  readonly id: string | null;
+}
+interface StreamStatus {
+  readonly state: 'connecting' | 'open' | 'disconnected' | 'failed';
+  readonly retryInMs?: number;
+  readonly reason?: string;
+}
+interface SseParserLike {
+  readonly lastId: string | null;
+  readonly retry: number | null;
+  push(text: string): SseMessage[];
+  reset(): void;
+}
+/** What dashboard/sse.js exports, as its JSDoc says. */
+interface DashboardSse {
+  readonly MIN_RETRY_MS: number;
+  readonly MAX_MESSAGE_CHARS: number;
+  readonly SseParser: new (maxChars?: number) => SseParserLike;
+  readonly SseOverflowError: new (max: number) => Error;
+  retryDelay(o: {
+    retry: number | null;
+    failures: number;
+    minMs?: number;
+    maxMs?: number;
+    random?: () => number;
+  }): number;
+  openEventStream(
+    url: string,
+    options: {
+      headers: () => Record<string, string>;
+      onMessage: (message: SseMessage) => void;
+      onStatus: (status: StreamStatus) => void;
+      minDelayMs?: number;
+      maxDelayMs?: number;
+      idleMs?: number;
+      maxMessageChars?: number;
+    },
+  ): { close(): void };
+}
+
+describe('the dashboard’s event-stream reader (dashboard/sse.js, the file the page loads)', () => {
+  let sse: DashboardSse;
+  beforeAll(async () => {
+    sse = (await import(pathToFileURL(join(DASHBOARD_DIR, 'sse.js')).href)) as DashboardSse;
+  });
+
+  /** A local HTTP server answering with `handle`; every request is counted in `requests`. */
+  const serve = async (
+    handle: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+  ): Promise<{ url: string; requests: IncomingMessage[]; stop: () => Promise<void> }> => {
+    const requests: IncomingMessage[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req);
+      handle(req, res, requests.length);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/events`,
+      requests,
+      stop: async () => {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  };
+  const streamHeaders = { 'content-type': 'text/event-stream', 'cache-control': 'no-store' };
+
+  it('takes a message’s id as the one to resume after only once the message is whole', () => {
+    const parser = new sse.SseParser();
+    expect(parser.push('id: 1\ndata: a\n\nid: 2\ndata: b')).toEqual([
+      { event: 'message', data: 'a', id: '1' },
+    ]);
+    expect(parser.lastId).toBe('1');
+    expect(parser.push('\n\n')).toEqual([{ event: 'message', data: 'b', id: '2' }]);
+    expect(parser.lastId).toBe('2');
+  });
+
+  it('forgets an unfinished message at reset, keeping the id to resume after and the retry', () => {
+    const parser = new sse.SseParser();
+    parser.push('retry: 3000\nid: 4\ndata: whole\n\nid: 5\nevent: half\ndata: cut off\ndata: mid-li');
+    parser.reset();
+    expect(parser.push('data: fresh\n\n')).toEqual([{ event: 'message', data: 'fresh', id: '4' }]);
+    expect(parser.lastId).toBe('4');
+    expect(parser.retry).toBe(3000);
+  });
+
+  it('refuses a message that grows past its cap, one endless line or many data lines', () => {
+    const endless = new sse.SseParser(1000);
+    expect(() => {
+      for (let i = 0; i < 20; i++) endless.push('data: '.padEnd(100, 'x'));
+    }).toThrow(sse.SseOverflowError);
+    const many = new sse.SseParser(1000);
+    expect(() => {
+      for (let i = 0; i < 20; i++) many.push(`data: ${'x'.repeat(90)}\n`);
+    }).toThrow(sse.SseOverflowError);
+    const whole = new sse.SseParser(1000);
+    for (let i = 0; i < 100; i++) expect(whole.push(`data: ${'x'.repeat(90)}\n\n`)).toHaveLength(1);
+    expect(sse.MAX_MESSAGE_CHARS).toBeGreaterThan(0);
+  });
+
+  it('never retries sooner than its floor, doubles from the server’s retry, and stops at its ceiling', () => {
+    const low = (): number => 0;
+    const mid = (): number => 0.5;
+    expect(sse.MIN_RETRY_MS).toBeGreaterThanOrEqual(1000);
+    expect(sse.retryDelay({ retry: 0, failures: 1, random: low })).toBe(sse.MIN_RETRY_MS);
+    expect(sse.retryDelay({ retry: null, failures: 1, random: low })).toBe(sse.MIN_RETRY_MS);
+    expect([1, 2, 3, 4].map((failures) => sse.retryDelay({ retry: 2000, failures, random: mid }))).toEqual([
+      2000, 4000, 8000, 16_000,
+    ]);
+    expect(sse.retryDelay({ retry: 2000, failures: 40, random: () => 0.9999 })).toBe(30_000);
+    expect(sse.retryDelay({ retry: 0, failures: 1, minMs: 0, random: low })).toBe(0);
+  });
+
+  it('waits between reconnections to a server that closes at once, resuming after the last whole message', async () => {
+    const server = await serve((_req, res, n) => {
+      res.writeHead(200, streamHeaders);
+      // No delay asked; a whole message, then half of one, then the connection ends.
+      res.end(n === 1 ? 'retry: 0\n\nid: 1\ndata: a\n\nid: 2\ndata: cut' : `id: ${n + 1}\ndata: n${n}\n\n`);
+    });
+    const messages: SseMessage[] = [];
+    const statuses: StreamStatus[] = [];
+    const stream = sse.openEventStream(server.url, {
+      headers: () => ({ authorization: 'Bearer t' }),
+      onMessage: (m) => messages.push(m),
+      onStatus: (s) => statuses.push(s),
+    });
+    try {
+      // Waits of ≥ 1 s, then ≥ 1.6 s: two or three connections in 2.5 s, not hundreds.
+      await sleep(2500);
+      expect(server.requests.length).toBeGreaterThanOrEqual(2);
+      expect(server.requests.length).toBeLessThanOrEqual(3);
+      expect(server.requests[0]?.headers['last-event-id']).toBeUndefined();
+      expect(server.requests[1]?.headers['last-event-id']).toBe('1');
+      expect(server.requests[1]?.headers['authorization']).toBe('Bearer t');
+      // The half message never reached the page, nor glued itself to the next connection's.
+      expect(messages.slice(0, 2)).toEqual([
+        { event: 'message', data: 'a', id: '1' },
+        { event: 'message', data: 'n2', id: '3' },
+      ]);
+      const waits = statuses.flatMap((s) => (s.state === 'disconnected' ? [s.retryInMs ?? 0] : []));
+      expect(waits[0]).toBeGreaterThanOrEqual(1000);
+      expect(waits[1]).toBeGreaterThanOrEqual(1600);
+    } finally {
+      stream.close();
+      await server.stop();
+    }
+  });
+
+  it('drops a connection whose line never ends, and connects again', async () => {
+    let written = 0;
+    const server = await serve((_req, res, n) => {
+      res.writeHead(200, streamHeaders);
+      if (n > 1) return void res.write(': quiet\n\n');
+      res.write('data: ');
+      const chunk = 'x'.repeat(64 * 1024);
+      const more = (): void => {
+        // Until the reader hangs up, or far past any cap.
+        while (!res.destroyed && written < 64 * 1024 * 1024) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+      };
+      more();
+    });
+    const statuses: StreamStatus[] = [];
+    const stream = sse.openEventStream(server.url, {
+      headers: () => ({}),
+      onMessage: () => undefined,
+      onStatus: (s) => statuses.push(s),
+    });
+    try {
+      await expect.poll(() => server.requests.length, { timeout: 10_000 }).toBe(2);
+      const dropped = statuses.find((s) => s.state === 'disconnected');
+      expect(dropped?.reason).toMatch(/longer than \d+ characters/);
+      expect(written).toBeLessThan(32 * 1024 * 1024);
+      await expect.poll(() => statuses.at(-1)?.state).toBe('open');
+    } finally {
+      stream.close();
+      await server.stop();
+    }
   });
 });

@@ -1,5 +1,7 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { augur } from './helpers.js';
+import { augur, repoRoot } from './helpers.js';
 
 interface DemoSummary {
   releases: {
@@ -14,10 +16,21 @@ interface DemoSummary {
       service: string;
       outcome: string;
       tierReached: number;
+      timeToDecisionMs: number | null;
+      canaryRequests: number;
+      canaryErrors: number;
+      decidedOn: { requests: number; errors: number };
       reason: string | null;
       culprit: boolean;
     }[];
-    mitigation: { status: string; rounds: number; backups: number } | null;
+    mitigation: {
+      status: string;
+      rounds: number;
+      backups: number;
+      checkFailures: string[];
+      discardedRows: number | null;
+      discarded: { name: string; rows: number | null; tables: Record<string, number>; kept: string[] }[];
+    } | null;
   }[];
   model: { id: string; rows: number } | null;
   asExpected: boolean;
@@ -63,6 +76,36 @@ describe('augur demo --once --json', () => {
     ]);
     expect(pair?.services[1]?.tierReached).toBe(100);
     expect(pair?.mitigation).toMatchObject({ status: 'restored', rounds: 1, backups: 1 });
+    // Each change says when it was decided, and its canary's failures: all of them, and those the
+    // decisions had seen (what the RED message counts) — never more than all of them.
+    for (const x of pair?.services ?? []) {
+      expect(x.timeToDecisionMs, x.service).toBeGreaterThan(0);
+      expect(x.decidedOn.errors, x.service).toBeLessThanOrEqual(x.canaryErrors);
+    }
+    expect(pair?.services[1]?.timeToDecisionMs).toBeGreaterThan(pair?.services[0]?.timeToDecisionMs ?? 0);
+    expect(bad?.services[0]?.decidedOn.errors).toBeGreaterThan(0);
+    // The orders live in the demo's state directory, not in the repository; the check found the
+    // corrupt ones there, and the restore says how many orders written since the backup it
+    // discarded with them, keeping a copy.
+    const state = join(repoRoot, '.augur', 'demo');
+    const orders = join(state, 'data', 'payments', 'orders.db');
+    expect(existsSync(orders)).toBe(true);
+    expect(pair?.mitigation?.checkFailures[0]).toMatch(/\d+ of \d+ orders are corrupt in (.*)$/);
+    expect(pair?.mitigation?.checkFailures[0]).toContain(orders);
+    const discarded = pair?.mitigation?.discarded[0];
+    expect(discarded?.rows).toBeGreaterThan(0);
+    expect(pair?.mitigation?.discardedRows).toBe(discarded?.rows);
+    expect(discarded?.tables).toEqual({ orders: discarded?.rows });
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `restored \\(restore-orders-db: .*; ${discarded?.rows} rows written or changed since the backup \\(.*\\) discarded \\(orders ${discarded?.rows}\\)`,
+      ),
+    );
+    const backups = join(state, 'backups', 'payments-catalog-v2');
+    expect(discarded?.kept[0]?.startsWith(`${backups}/`)).toBe(true);
+    const files = readdirSync(backups);
+    expect(files.filter((f) => /-(wal|shm)$/.test(f))).toEqual([]);
+    for (const f of files) expect(statSync(join(backups, f)).mode & 0o777, f).toBe(0o600);
     expect(run.stderr).toMatch(
       /RED payments v2: .*payments is the culprit: its own behaviour broke \(cart, frontend only saw it through their calls\)/,
     );

@@ -1,9 +1,12 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
+import { MitigationRunner } from '../../src/mitigation/runner.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
 import { Background, backgroundRuns, freePort, processesOf, repoRoot, traffic } from './helpers.js';
 
@@ -152,11 +155,77 @@ describe('mitigation through `augur rollout --embedded` (real processes, real SQ
       await load.stop();
       expect(damaged, `trial ${trial}:\n${output}`).toBe(true);
       expect(output, `trial ${trial}`).toMatch(/data restored and verified/);
+      // What the restore threw away is said, not hidden: the bad row, written after the backup.
+      expect(output, `trial ${trial}`).toMatch(
+        /data restored and verified .*items: [1-9]\d* rows? written or changed since the backup discarded \(the data before the restore is in .*-replaced-[0-9a-f]{6}\.sqlite\)/,
+      );
       expect(badItems(data), `trial ${trial}:\n${output}`).toBe(0);
       // Backups are whole or absent: never a half-written file left behind as a backup.
       const backups = readdirSync(join(stateDir, 'backups', 'echo-v2'));
       expect(backups.filter((f) => !f.endsWith('.partial')).length).toBeGreaterThanOrEqual(1);
+      // Private, and no -wal or -shm left beside the SQLite files.
+      expect(
+        backups.filter((f) => /-(wal|shm)$/.test(f)),
+        `trial ${trial}`,
+      ).toEqual([]);
+      for (const f of backups.filter((f) => f.endsWith('.sqlite')))
+        expect(statSync(join(stateDir, 'backups', 'echo-v2', f)).mode & 0o777, f).toBe(0o600);
       expect(processesOf(stateDir)).toEqual([]);
     }
   }, 600_000);
+});
+
+describe('recovering the sound orders a restore discarded (the shop)', () => {
+  it('restores the orders backup, counting the orders written since, then re-applies the sound ones from the kept copy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-reapply-'));
+    try {
+      const data = join(dir, 'orders.db');
+      const shop = (await import(join(repoRoot, 'examples/shop/lib/orders.js'))) as {
+        openOrders: (path: string) => Database.Database;
+        checksum: (order: object) => string;
+      };
+      const db = shop.openOrders(data);
+      const insert = db.prepare(
+        'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      let next = 0;
+      const write = (n: number, corrupt: boolean): void => {
+        for (let i = 0; i < n; i++) {
+          const order = { order_id: `o-${next++}`, user_key: 'u', amount_cents: 990, created_at: next };
+          const amount = corrupt ? -990 : 990;
+          insert.run(order.order_id, 'u', amount, 'v1', order.created_at, shop.checksum(order));
+        }
+      };
+      const check = [process.execPath, join(repoRoot, 'examples/shop/check-orders.js'), data];
+      const mitigation = {
+        name: 'orders',
+        backup: { sqlite: data },
+        check: { command: check },
+        restore: 'auto' as const,
+      };
+      const runner = new MitigationRunner({ stateDir: join(dir, 'state'), baseDir: repoRoot });
+      write(20, false);
+      const [backup] = await runner.backup('payments-v2', [mitigation], Date.now());
+      write(7, false);
+      write(3, true);
+      expect((await runner.check([mitigation]))[0]?.detail).toMatch(/3 of 30 orders are corrupt/);
+      const [restored] = await runner.restore([mitigation], backup === undefined ? [] : [backup]);
+      expect(restored?.discarded).toMatchObject({ rows: 10, tables: { orders: 10 } });
+      const kept = restored?.discarded?.kept.at(-1) ?? '';
+      const out = execFileSync(
+        process.execPath,
+        [join(repoRoot, 'examples/shop/reapply-orders.js'), kept, data],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(out).toMatch(/^7 sound orders re-applied to .*; 3 corrupt left out; 20 already there/);
+      const after = (await runner.check([mitigation]))[0];
+      expect(after?.ok).toBe(true);
+      expect(after?.detail).toMatch(/27 orders verified/);
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -46,10 +46,48 @@ describe('augur up, traffic and metrics with the real shop', () => {
     const entry = Number(/frontend\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(first.output)?.[1]);
     expect(processesOf(stateDir)).toHaveLength(5); // 2 frontend + catalog + cart + payments
 
+    // A second Augur in the same state directory says so, before it binds anything.
+    for (const args of [
+      ['up', file],
+      ['server', file, '--port', '0'],
+    ]) {
+      const second = await augur(args);
+      expect(second.code, args[0]).toBe(2);
+      expect(second.stderr).toContain(
+        `augur ${args[0]}: an Augur (pid ${first.child.pid}) is already running in ${stateDir}: stop it first`,
+      );
+      expect(second.stderr).not.toMatch(/port \d+ .* in use/);
+    }
+
     const traffic = await augur(['traffic', file, '--service', 'cart', '--revision', 'v2', '--weight', '1']);
     expect(traffic.stderr).toBe('');
     expect(traffic.stdout).toMatch(/cart: 1% → v2, 99% → v1/);
     expect(traffic.code).toBe(0);
+    const json = await augur([
+      'traffic',
+      file,
+      '--service',
+      'cart',
+      '--revision',
+      'v2',
+      '--weight',
+      '1',
+      '--json',
+    ]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      service: 'cart',
+      stable: 'v1',
+      canary: 'v2',
+      canaryWeight: 100,
+      canaryPercent: 1,
+    });
+    // A revision the application does not have is bad input, as the server says.
+    const unknown = await augur(['traffic', file, '--service', 'cart', '--revision', 'v9', '--weight', '1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^augur traffic: service cart has no revision "v9".*\[UNKNOWN_REVISION\]\n$/,
+    );
 
     const n = 4000;
     const statuses = await hit(

@@ -1,24 +1,30 @@
 import { rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReleaseEvent } from '../../controller/core/events.js';
-import type { ReleasePhase, ReleaseState } from '../../controller/core/types.js';
+import type { ReleasePhase } from '../../controller/core/types.js';
 import type { ObservedForecaster } from '../../predict/forecast.js';
 import { AugurError } from '../../core/errors.js';
 import { summarizeModelSet } from '../../calibration/model-set.js';
 import { loadConfiguration } from '../../config/index.js';
 import { formatIssues } from '../../config/issues.js';
-import type { ApplicationConfig, DeploymentConfiguration, ReleaseConfig } from '../../config/types.js';
+import type {
+  ApplicationConfig,
+  DeploymentConfiguration,
+  MitigationConfig,
+  ReleaseConfig,
+} from '../../config/types.js';
+import { applicationDir } from '../../config/types.js';
 import { predictPipeline } from '../../predict/pipeline.js';
 import { runLoad } from '../../load/index.js';
-import type { MetricsProvider } from '../../metrics/provider.js';
-import type { Store } from '../../store/store.js';
 import type { LoadSnapshot } from '../../load/index.js';
 import { StateLock } from '../../runtime/process/state-lock.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, numberOption } from '../command.js';
 import { fixed } from '../format.js';
 import { releaseEventLine } from '../release-events.js';
+import type { DemoReleaseSummary } from './demo-summary.js';
+import { formatSummary, summarize } from './demo-summary.js';
 import { describe } from './predict.js';
 import { addresses, serve } from '../serve.js';
 
@@ -45,40 +51,6 @@ const EXPECTED_SERVICES: Readonly<Record<string, Readonly<Record<string, string>
   'payments-catalog-v2': { payments: 'rolled-back', catalog: 'promoted' },
 };
 
-export interface DemoReleaseSummary {
-  readonly release: string;
-  readonly service: string;
-  readonly revision: string;
-  readonly outcome: ReleasePhase;
-  /** Highest tier (percent) the canary reached. */
-  readonly tierReached: number;
-  /** From the release's start to its final decision. */
-  readonly timeToDecisionMs: number | null;
-  /** Requests the canary revision served during the release, and how many of them failed. */
-  readonly canaryRequests: number;
-  readonly canaryErrors: number;
-  readonly reason: string | null;
-  /** Every changed service: how it ended, the tier it reached, why, and who was blamed. */
-  readonly services: readonly {
-    readonly service: string;
-    readonly revision: string;
-    readonly outcome: string;
-    readonly tierReached: number;
-    readonly reason: string | null;
-    readonly culprit: boolean;
-  }[];
-  /** The release's mitigation, when it declared backups: how the data ended. */
-  readonly mitigation: { readonly status: string; readonly rounds: number; readonly backups: number } | null;
-  /** What `predict` said before the rollout, when it ran. */
-  readonly prediction: {
-    readonly riskScore: number;
-    readonly breachTier: number | null;
-    readonly summary: string;
-    /** Changed services whose new revision's own figures breach a limit in the prediction. */
-    readonly blamed: readonly string[];
-  } | null;
-}
-
 export const demo: Command = {
   name: 'demo',
   summary: 'The shop under production-like load; four releases predicted, then decided live.',
@@ -93,10 +65,13 @@ export const demo: Command = {
     'its backup and verified; catalog v2 goes on to 100%). Before each release, `predict` measures the\n' +
     'revisions in a sandbox and simulates the tiers; its verdict is printed. Meanwhile the prediction\n' +
     'model learns from the traffic. Progress is printed as it happens; the whole demo takes about 3\n' +
-    'minutes. State lives in .augur/demo and starts afresh each run. With --json, prints per release\n' +
-    'its outcome (and per service), the tier reached, the time to the decision, the requests the canary\n' +
-    'served, the data mitigation and the model trained. --once is accepted for scripts (the demo always\n' +
-    'runs once). Exit code 0 when every release ends as expected.',
+    "minutes. State lives in .augur/demo — the shop's orders too, in .augur/demo/data — and starts\n" +
+    'afresh each run. The restore puts the whole backup back: the orders written since it are discarded\n' +
+    'with the corrupt ones, and the events and the summary say how many. With --json, prints per release\n' +
+    'its outcome and, per changed service, the tier reached, the time to its decision, the requests its\n' +
+    'canary served and how many failed; the data mitigation (what the check found, the rows the restore\n' +
+    'discarded) and the model trained. --once is accepted for scripts (the demo always runs once). Exit\n' +
+    'code 0 when every release ends as expected.',
   options: {
     rate: { type: 'string', value: 'N', description: 'page views per second during the demo', default: '50' },
     once: { type: 'boolean', description: 'run once and exit (the default; kept for scripts)' },
@@ -120,7 +95,8 @@ export const demo: Command = {
       say(`${formatIssues(loaded.error)}\nthe demo needs ports 8080–8083 free on 127.0.0.1\n`);
       return EXIT.usage;
     }
-    const app = freshDemoState(loaded.value.application);
+    const shop = freshDemoState(loaded.value);
+    const app = shop.application;
     const serving = await serve(app, ctx.io, {
       quiet: true,
       runReleases: true,
@@ -170,21 +146,14 @@ export const demo: Command = {
       // Let the stable revisions build a baseline before the first canary.
       await delay(5_000, ctx.signal);
       const summaries: DemoReleaseSummary[] = [];
-      for (const spec of loaded.value.releases) {
+      for (const spec of shop.releases) {
         if (ctx.signal.aborted) break;
         say(
           `\n— release ${spec.name}: ${spec.changes.map((c) => `${c.service} → ${c.revision}`).join(', ')}, tiers ${spec.tiers.join('% → ')}%\n`,
         );
         const prediction = flag(ctx, 'no-predict')
           ? null
-          : await predictForDemo(
-              { ...loaded.value, application: app },
-              spec,
-              rate,
-              ctx.signal,
-              say,
-              forecaster,
-            );
+          : await predictForDemo(shop, spec, rate, ctx.signal, say, forecaster);
         if (ctx.signal.aborted) break;
         const started = Date.now();
         // The prediction's risk holds the tiers of the services it blames (a failure point names
@@ -237,26 +206,13 @@ export const demo: Command = {
           `${JSON.stringify({ releases: summaries, load: { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 }, model, asExpected: expected, durationMs }, null, 2)}\n`,
         );
       } else {
-        ctx.io.out('\nsummary\n');
-        for (const s of summaries) {
-          ctx.io.out(
-            `  ${s.release.padEnd(10)} ${s.outcome.padEnd(12)} reached ${String(s.tierReached).padStart(3)}%` +
-              `  decided in ${fixed(s.timeToDecisionMs === null ? null : s.timeToDecisionMs / 1000, 1)} s` +
-              `  canary served ${s.canaryRequests} requests (${s.canaryErrors} failed)\n`,
-          );
-          if (s.services.length > 1) {
-            for (const x of s.services) {
-              ctx.io.out(
-                `    ${x.service} ${x.revision}: ${x.outcome} at ${x.tierReached}%${x.culprit ? ' (the culprit)' : ''}\n`,
-              );
-            }
-          }
-          if (s.mitigation !== null) ctx.io.out(`    data: ${s.mitigation.status}\n`);
-        }
         ctx.io.out(
-          `  load: ${report.sent} page views, ${report.errors} errors, p99 ${fixed(report.latencyMs.p99, 1)} ms\n`,
+          formatSummary(
+            summaries,
+            { sent: report.sent, errors: report.errors, p99Ms: report.latencyMs.p99 },
+            durationMs,
+          ),
         );
-        ctx.io.out(`  the demo took ${fixed(durationMs / 1000, 0)} s\n`);
       }
       return expected ? EXIT.ok : EXIT.failure;
     } finally {
@@ -268,20 +224,65 @@ export const demo: Command = {
   },
 };
 
-/** The demo keeps its own state directory and starts it afresh (processes of a killed run are still stopped). */
-function freshDemoState(app: ApplicationConfig): ApplicationConfig {
-  const demoApp = demoState(app);
-  const lock = new StateLock(demoApp.stateDir);
+/**
+ * The demo keeps its own state directory and starts it afresh: the store, the shop's data and the
+ * backups of earlier runs are removed (processes of a killed run are still stopped).
+ */
+function freshDemoState(config: DeploymentConfiguration): DeploymentConfiguration {
+  const demo = demoState(config);
+  const stateDir = demo.application.stateDir;
+  const lock = new StateLock(stateDir);
   lock.acquire();
   lock.release();
   for (const file of ['augur.db', 'augur.db-wal', 'augur.db-shm'])
-    rmSync(join(demoApp.stateDir, file), { force: true });
-  return demoApp;
+    rmSync(join(stateDir, file), { force: true });
+  for (const dir of ['data', 'backups']) rmSync(join(stateDir, dir), { recursive: true, force: true });
+  return demo;
 }
 
-function demoState(app: ApplicationConfig): ApplicationConfig {
+/**
+ * The shop as the demo runs it: its state in `<state>/demo` (what `augur model status` reads), and
+ * the files its services write (payments' orders) in `<state>/demo/data/<service>/`, not in the
+ * repository. The releases' backups follow the files they back up, and the shop's check, which
+ * takes the database to verify as its argument, is given the new place.
+ */
+function demoState(config: DeploymentConfiguration): DeploymentConfiguration {
+  const app = config.application;
   const stateDir = join(app.stateDir, 'demo');
-  return { ...app, stateDir, store: { url: `sqlite:${join(stateDir, 'augur.db')}` } };
+  const moved = new Map<string, string>();
+  const services = Object.fromEntries(
+    Object.entries(app.services).map(([name, service]) => {
+      if (service.data === undefined) return [name, service];
+      const data = Object.fromEntries(
+        Object.entries(service.data).map(([variable, file]) => {
+          const to = join(stateDir, 'data', name, basename(file));
+          moved.set(file, to);
+          return [variable, to];
+        }),
+      );
+      return [name, { ...service, data }];
+    }),
+  );
+  return {
+    application: { ...app, stateDir, store: { url: `sqlite:${join(stateDir, 'augur.db')}` }, services },
+    releases: config.releases.map((r) => ({
+      ...r,
+      mitigations: r.mitigations.map((m) => relocated(m, moved, applicationDir(app))),
+    })),
+  };
+}
+
+function relocated(
+  m: MitigationConfig,
+  moved: ReadonlyMap<string, string>,
+  baseDir: string,
+): MitigationConfig {
+  if (m.backup === undefined || !('sqlite' in m.backup)) return m;
+  const to = moved.get(resolve(baseDir, m.backup.sqlite));
+  if (to === undefined) return m;
+  const check =
+    m.check !== undefined && 'command' in m.check ? { command: [...m.check.command, to] } : m.check;
+  return { ...m, backup: { sqlite: to }, ...(check === undefined ? {} : { check }) };
 }
 
 /** The shop as the demo runs it, with the demo's state directory (what `augur model status` reads). */
@@ -290,56 +291,7 @@ export async function demoApplication(): Promise<ApplicationConfig> {
     cwd: packageRoot,
   });
   if (!loaded.ok) throw new Error(`the embedded shop does not load: ${formatIssues(loaded.error)}`);
-  return demoState(loaded.value.application);
-}
-
-async function summarize(
-  plane: { provider: MetricsProvider; store: Store },
-  spec: ReleaseConfig,
-  state: ReleaseState,
-  outcome: ReleasePhase,
-  started: number,
-): Promise<Omit<DemoReleaseSummary, 'prediction'>> {
-  const store = plane.store;
-  const track = state.tracks[0];
-  const service = track?.service ?? '';
-  const revision = track?.canary ?? '';
-  const reached = track?.tiers.filter((t) => t.startedAt !== null).map((t) => t.share) ?? [];
-  const ended = track?.tiers.map((t) => t.endedAt ?? 0).reduce((a, b) => Math.max(a, b), 0) ?? 0;
-  const from = Math.floor(started / 1000) * 1000;
-  const to = Math.ceil(Date.now() / 1000) * 1000;
-  const canary = await plane.provider.aggregate({ service, revision, from, to });
-  const events = await store.releaseEvents(spec.name);
-  const culprits = new Set(
-    events
-      .filter((e) => e.type === 'rollback-started')
-      .map((e) => (e.data as { culprit?: unknown }).culprit)
-      .filter((c): c is string => typeof c === 'string'),
-  );
-  const m = state.mitigation;
-  return {
-    release: spec.name,
-    service,
-    revision,
-    outcome,
-    tierReached: reached.length === 0 ? 0 : Math.max(...reached),
-    timeToDecisionMs: ended > 0 ? ended - state.createdAt : null,
-    canaryRequests: canary.requests,
-    canaryErrors: canary.errors,
-    reason: track?.reason ?? null,
-    services: state.tracks.map((t) => {
-      const tiers = t.tiers.filter((x) => x.startedAt !== null).map((x) => x.share);
-      return {
-        service: t.service,
-        revision: t.canary,
-        outcome: t.phase,
-        tierReached: tiers.length === 0 ? 0 : Math.max(...tiers),
-        reason: t.reason,
-        culprit: culprits.has(t.service),
-      };
-    }),
-    mitigation: m === undefined ? null : { status: m.status, rounds: m.round, backups: m.backups.length },
-  };
+  return demoState(loaded.value).application;
 }
 
 /**

@@ -27,7 +27,9 @@ function duration(ctx: CommandContext, name: string): number | undefined {
 export const load: Command = {
   name: 'load',
   summary: 'Send bounded, seeded load to a service on this machine.',
-  usage: 'TARGET [--profile constant|diurnal|spike] [--rate N] [--duration 30s] [--json]',
+  usage:
+    'TARGET [--profile constant|diurnal|spike] [--rate N] [--duration 30s] [--users N] [--path PATH] ' +
+    '[--max-requests N] [--max-in-flight N] [--period 60s] [--spike-factor X] [--seed N] [--quiet] [--json]',
   description:
     'TARGET is a loopback URL (http://127.0.0.1:8080/) or an Application file (its entrypoint).\n' +
     'Open-loop Poisson arrivals; each request carries a sticky x-augur-key from --users keys. The run is\n' +

@@ -5,7 +5,7 @@ import { openStore, storeFile } from '../../store/open.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, UsageError } from '../command.js';
 import { loadFiles } from '../config-files.js';
-import { fixed, table } from '../format.js';
+import { fixed, plural, table } from '../format.js';
 import { demoApplication } from './demo.js';
 
 const when = (ms: number | null): string =>
@@ -134,7 +134,7 @@ function render(s: ModelStatus): string {
     );
   out.push(
     '',
-    `risk scores: ${s.outcomes.length} release(s) predicted, ${s.outcomes.filter((o) => o.bad !== null).length} ended`,
+    `risk scores: ${plural(s.outcomes.length, 'release')} predicted, ${s.outcomes.filter((o) => o.bad !== null).length} ended`,
   );
   if (s.outcomes.length > 0) {
     out.push(

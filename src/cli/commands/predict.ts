@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { predictPipeline } from '../../predict/pipeline.js';
 import { renderReport } from '../../predict/report/index.js';
+import type { ApplicationConfig } from '../../config/types.js';
 import type { ScenarioFamily } from '../../predict/scenarios.js';
 import { parseScenarioWeights } from '../../predict/scenarios.js';
 import type { SimulationResult } from '../../predict/types.js';
@@ -14,7 +15,9 @@ import { progressBar } from '../progress.js';
 export const predict: Command = {
   name: 'predict',
   summary: 'Predict a release before rollout: risk score, predicted ranges per tier, failure points.',
-  usage: 'FILE… [--json] [--report out.html] [--scenarios LIST] [--seeds N] [--no-sandbox]',
+  usage:
+    'FILE… [--json] [--report out.html] [--scenarios LIST] [--seeds N] [--seed N] [--rate N] [--workers N] ' +
+    '[--no-sandbox] [--sandbox-seconds N]',
   description:
     'Measures the release’s revisions (and their stable counterparts) in a sandbox beside copies of\n' +
     'their dependencies and data, then simulates the whole application at every tier of the release\n' +
@@ -23,6 +26,9 @@ export const predict: Command = {
     'before 100%), the first tier at which a limit breaks, the failure points and the predicted\n' +
     'ranges. Load comes from the store’s history when there is one (no server needed), else --rate.\n' +
     'Given only a release file, the application is read from augur.yaml beside it or above it.\n' +
+    'Ranges are per changed revision and tier: p99 latency, error rate, and CPU as a share of the\n' +
+    "revision's allocation (replicas × resources.cpu cores): above 100% it needs more than it has, e.g.\n" +
+    '130% of 1 core = 1.3 cores. Each scenario’s percentage is the share of its runs that breach a limit.\n' +
     'Exit code 0 when the prediction ran (whatever the risk), 1 when it failed, 2 on bad input.',
   options: {
     json: { type: 'boolean', description: 'print the SimulationResult as JSON' },
@@ -136,7 +142,7 @@ export const predict: Command = {
           say(`augur predict: could not write the report ${target}: ${(error as Error).message}`);
         }
       }
-      if (!flag(ctx, 'json')) ctx.io.out(describe(outcome.result, release.risk));
+      if (!flag(ctx, 'json')) ctx.io.out(describe(outcome.result, release.risk, config.application));
     }
     if (flag(ctx, 'json')) {
       ctx.io.out(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
@@ -155,8 +161,15 @@ function checkWritable(target: string): void {
     throw new UsageError(`--report: the folder ${folder} does not exist`);
 }
 
-/** The human summary: verdict, failure points, and the changed services' ranges by tier. */
-export function describe(result: SimulationResult, risk: { low: number; high: number }): string {
+/**
+ * The human summary: verdict, failure points, and the changed services' ranges by tier. With the
+ * application, the CPU column says how many cores 100% is.
+ */
+export function describe(
+  result: SimulationResult,
+  risk: { low: number; high: number },
+  app?: ApplicationConfig,
+): string {
   const verdict =
     result.riskScore > risk.high ? 'HIGH RISK' : result.riskScore > risk.low ? 'ELEVATED RISK' : 'LOW RISK';
   const lines: string[] = [];
@@ -208,8 +221,16 @@ export function describe(result: SimulationResult, risk: { low: number; high: nu
       result.ranges.some((r) => r.service === service && r.revision === revision && r.breachProbability > 0)
     );
   });
+  let busiest: { subject: string; tier: number; high: number; cores: number | null } | null = null;
   for (const key of subjects) {
     const [service = '', revision = ''] = key.split('\u0000');
+    const resources = app?.services[service]?.resources;
+    const cores = resources === undefined ? null : resources.replicas * resources.cpu;
+    for (const r of result.ranges) {
+      if (r.service !== service || r.revision !== revision || r.metric !== 'cpuUtilisation') continue;
+      if (r.high > 1 && (busiest === null || r.high > busiest.high))
+        busiest = { subject: `${service} ${revision}`, tier: r.tier, high: r.high, cores };
+    }
     const rows = result.tiers.map((tier) => {
       const cell = (metric: string, digits: number, scale = 1, suffix = ''): string => {
         const r = result.ranges.find(
@@ -226,7 +247,14 @@ export function describe(result: SimulationResult, risk: { low: number; high: nu
         cell('cpuUtilisation', 0, 100, '%'),
       ];
     });
-    lines.push(`  ${service} ${revision}, predicted at ${Math.round(result.confidence * 100)}% confidence:`);
+    const allocation =
+      resources === undefined
+        ? ''
+        : ` (cpu: share of ${resources.replicas} replica${resources.replicas === 1 ? '' : 's'} × ` +
+          `${coresText(resources.cpu)} = ${coresText(cores ?? 0)})`;
+    lines.push(
+      `  ${service} ${revision}, predicted at ${Math.round(result.confidence * 100)}% confidence${allocation}:`,
+    );
     lines.push(
       table(['tier', 'p99', 'errors', 'cpu'], rows)
         .split('\n')
@@ -234,8 +262,29 @@ export function describe(result: SimulationResult, risk: { low: number; high: nu
         .join('\n'),
     );
   }
+  if (subjects.length > 0) {
+    lines.push(
+      "  cpu is a share of the revision's allocation (replicas × resources.cpu cores); above 100% it needs more than it has",
+    );
+  }
+  if (busiest !== null) {
+    const { subject, tier, high, cores } = busiest;
+    const example =
+      cores === null
+        ? `${fixed(high, 2)}× its allocation`
+        : `${fixed(high * 100, 0)}% of ${coresText(cores)} = ${coresText(high * cores)}`;
+    lines.push(`    the most: ${subject} at the ${tier}% tier, up to ${example}`);
+  }
+  const seeds = result.seeds.length;
   lines.push(
-    `  scenarios: ${result.scenarios.map((s) => `${s.name} ${(s.breachProbability * 100).toFixed(0)}%`).join(', ')}; seeds ${result.seeds.length}`,
+    `  share of runs breaching a limit, by scenario: ${result.scenarios.map((s) => `${s.name} ${(s.breachProbability * 100).toFixed(0)}%`).join(', ')}` +
+      `; ${seeds} seed${seeds === 1 ? '' : 's'} per scenario`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** "1 core", "1.5 cores". */
+function coresText(cores: number): string {
+  const text = Number(cores.toFixed(2)).toString();
+  return `${text} core${text === '1' ? '' : 's'}`;
 }

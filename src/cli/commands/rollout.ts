@@ -12,7 +12,7 @@ import { releaseView } from '../../server/release-view.js';
 
 /** Runs the data plane and the controller in this process until every release has ended. */
 async function embedded(ctx: CommandContext): Promise<number> {
-  const config = await loadFiles(ctx.positionals, { checkPorts: true });
+  const config = await loadFiles(ctx.positionals, { serve: true });
   if (config.releases.length === 0) throw new UsageError('the files declare no Release');
   // They run side by side: two changing one service would fight over its canary weight.
   const changedBy = new Map<string, string>();

@@ -21,9 +21,11 @@ export const server: Command = {
     'to <state>/admin.token (mode 0600). Releases in FILE… are not started: they declare the revisions\n' +
     '(and mitigations) that releases posted to the API may use — the API never runs a command line\n' +
     'that is not in these files. The API binds 127.0.0.1 unless --host says otherwise; the services\n' +
-    'stay on loopback. Ctrl-C stops everything; running releases resume at the next start. With --json,\n' +
-    "stdout carries JSON lines: where everything listens ({ type: 'ready', … }), then each data-plane\n" +
-    "and release event ({ type: 'plane' | 'release', event }), then { type: 'stopped' }.",
+    'stay on loopback. Ctrl-C (or SIGTERM) stops everything and exits 0; running releases resume at the\n' +
+    'next start. Another Augur already running in the same state directory is refused before anything\n' +
+    'starts (exit 2). With --json, stdout carries JSON lines: where everything listens\n' +
+    "({ type: 'ready', … }), then each data-plane and release event ({ type: 'plane' | 'release', event }),\n" +
+    "then { type: 'stopped' }.",
   options: {
     port: { type: 'string', value: 'N', description: 'port of the API (0 = any free port)', default: '7070' },
     host: {
@@ -46,7 +48,7 @@ export const server: Command = {
     const json = flag(ctx, 'json');
     const lines = jsonLines(ctx.io);
     await checkHost(host);
-    const config = await loadFiles(ctx.positionals, { checkPorts: true });
+    const config = await loadFiles(ctx.positionals, { serve: true });
     if (!isLoopbackHost(host)) {
       ctx.io.err(
         `warning: the API listens on ${host}, beyond this machine: tokens travel in clear text unless ` +

@@ -35,17 +35,28 @@ function render(body: unknown, name: string | undefined): string {
   return lines.join('\n');
 }
 
-function print(ctx: CommandContext, body: unknown, name: string | undefined, watching: boolean): void {
-  if (flag(ctx, 'json')) {
-    // Watching prints one JSON document per line, so that a consumer can read them as they come.
-    const { recent: _recent, ...rest } = body as { recent?: unknown };
-    const shown = name === undefined ? body : rest;
-    ctx.io.out(`${watching ? JSON.stringify(shown) : JSON.stringify(shown, null, 2)}\n`);
-    return;
-  }
-  const clear = watching && ctx.io.isTty ? '\x1b[2J\x1b[H' : '';
-  const stamp = watching ? `${new Date().toISOString().slice(11, 19)}  (Ctrl-C stops watching)\n` : '';
-  ctx.io.out(`${clear}${stamp}${render(body, name)}`);
+/**
+ * Prints a snapshot. Watching on a terminal redraws the screen each time; without one (a pipe, a
+ * log file) it prints a table only when it differs from the last one printed, so that a log holds
+ * one copy per change rather than one per event.
+ */
+function printer(ctx: CommandContext, name: string | undefined): (body: unknown, watching: boolean) => void {
+  let shown: string | null = null;
+  return (body, watching) => {
+    if (flag(ctx, 'json')) {
+      // Watching prints one JSON document per line, so that a consumer can read them as they come.
+      const { recent: _recent, ...rest } = body as { recent?: unknown };
+      const json = name === undefined ? body : rest;
+      ctx.io.out(`${watching ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
+      return;
+    }
+    const text = render(body, name);
+    if (watching && !ctx.io.isTty && text === shown) return;
+    shown = text;
+    const clear = watching && ctx.io.isTty ? '\x1b[2J\x1b[H' : '';
+    const stamp = watching ? `${new Date().toISOString().slice(11, 19)}  (Ctrl-C stops watching)\n` : '';
+    ctx.io.out(`${clear}${stamp}${text}`);
+  };
 }
 
 export const status: Command = {
@@ -54,8 +65,9 @@ export const status: Command = {
   usage: '[RELEASE] [-w|--watch] [--server URL] [--token T] [-f FILE] [--json]',
   description:
     'Without RELEASE, every release the server knows; with RELEASE, that one and its recent events.\n' +
-    'With -w, renders again on every event (Server-Sent Events) until Ctrl-C; with --json too, one\n' +
-    'JSON document per line. Needs the viewer role.\n\n' +
+    'With -w, renders again on every event (Server-Sent Events) until Ctrl-C: on a terminal it redraws\n' +
+    'the screen; otherwise (a pipe, a log) it prints the table again only when it has changed. With\n' +
+    '--json too, one JSON document per line, one per event. Needs the viewer role.\n\n' +
     REMOTE_HELP,
   options: {
     watch: { type: 'boolean', short: 'w', description: 'render again on every event until Ctrl-C' },
@@ -70,8 +82,9 @@ export const status: Command = {
   async run(ctx) {
     const name = ctx.positionals[0];
     const client = await clientFor(ctx);
+    const print = printer(ctx, name);
     const first = await snapshot(client, name);
-    print(ctx, first, name, flag(ctx, 'watch'));
+    print(first, flag(ctx, 'watch'));
     if (!flag(ctx, 'watch')) return EXIT.ok;
 
     let timer: NodeJS.Timeout | null = null;
@@ -79,7 +92,7 @@ export const status: Command = {
     const rerender = (): void => {
       timer = null;
       rendering = rendering
-        .then(async () => print(ctx, await snapshot(client, name), name, true))
+        .then(async () => print(await snapshot(client, name), true))
         .catch((error: unknown) => ctx.io.err(`status: ${(error as Error).message}\n`));
     };
     const path =

@@ -1,7 +1,8 @@
+import { didYouMean } from '../../config/suggest.js';
 import type { TrafficSplit } from '../../router/router.js';
 import type { Command } from '../command.js';
-import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
-import { callServer } from '../client.js';
+import { EXIT, flag, numberOption, RefusedError, stringOption, UsageError } from '../command.js';
+import { ApiError, callServer } from '../client.js';
 import { loadFiles } from '../config-files.js';
 
 export const traffic: Command = {
@@ -11,7 +12,10 @@ export const traffic: Command = {
   description:
     "Sends PCT percent of service S's traffic (steps of 0.01) to revision R, the rest to the stable\n" +
     'revision. Naming the stable revision (or --weight 0) removes the canary. The split is recorded\n' +
-    'before it is applied and survives a restart of `augur up`.',
+    'before it is applied and survives a restart of `augur up`. A service or revision the application\n' +
+    'does not have is bad input (exit 2). With --json, prints the split the router applied:\n' +
+    '{ "service", "stable", "canary" (null: none), "canaryWeight" (basis points, 0..10000),\n' +
+    '"canaryPercent" (the same in percent) }.',
   options: {
     service: { type: 'string', value: 'S', description: 'service to split' },
     revision: { type: 'string', value: 'R', description: 'revision receiving the weight' },
@@ -36,15 +40,30 @@ export const traffic: Command = {
     if (Math.abs(Math.round(weight * 100) - weight * 100) > 1e-6) {
       throw new UsageError(`--weight is limited to steps of 0.01%, got "${weightText}"`);
     }
-    const config = await loadFiles(ctx.positionals);
-    const split = await callServer<TrafficSplit>(
-      config.application.stateDir,
-      'PUT',
-      `/api/v1/services/${encodeURIComponent(service)}/traffic`,
-      { revision, weight },
-    );
+    const { application } = await loadFiles(ctx.positionals);
+    const services = Object.keys(application.services);
+    if (!Object.hasOwn(application.services, service)) {
+      throw new RefusedError(
+        'UNKNOWN_SERVICE',
+        `application ${application.name} has no service "${service}"${didYouMean(service, services)}; its services: ${services.join(', ')}`,
+      );
+    }
+    let split: TrafficSplit;
+    try {
+      split = await callServer<TrafficSplit>(
+        application.stateDir,
+        'PUT',
+        `/api/v1/services/${encodeURIComponent(service)}/traffic`,
+        { revision, weight },
+      );
+    } catch (error) {
+      // The server's "bad input" (an unknown revision, say) is the user's to fix, as a usage error is.
+      if (error instanceof ApiError && error.status === 400)
+        throw new RefusedError(error.code, error.message);
+      throw error;
+    }
     if (flag(ctx, 'json')) {
-      ctx.io.out(`${JSON.stringify(split)}\n`);
+      ctx.io.out(`${JSON.stringify({ ...split, canaryPercent: split.canaryWeight / 100 })}\n`);
     } else {
       const canary = split.canary === null ? 'no canary' : `${split.canaryWeight / 100}% → ${split.canary}`;
       ctx.io.out(`${split.service}: ${canary}, ${(10_000 - split.canaryWeight) / 100}% → ${split.stable}\n`);

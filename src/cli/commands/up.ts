@@ -11,9 +11,11 @@ export const up: Command = {
     "Starts every service's stable revision (replicas as child processes, logs under the state\n" +
     "directory), opens the builtin router on each service's port, collects metrics, and serves a\n" +
     'control API on 127.0.0.1 used by `augur traffic` and `augur metrics`, with the dashboard at its `/`.\n' +
-    'Traffic splits set earlier are restored. Ctrl-C stops everything cleanly; processes left by a killed\n' +
-    'run are stopped at start. With --json, stdout carries JSON lines: where everything listens\n' +
-    "({ type: 'ready', … }), then each data-plane event ({ type: 'plane', event }), then { type: 'stopped' }.",
+    'Traffic splits set earlier are restored. Ctrl-C (or SIGTERM) stops everything cleanly and exits 0;\n' +
+    'processes left by a killed run are stopped at start. Another Augur already running in the same\n' +
+    'state directory is refused before anything starts (exit 2). With --json, stdout carries JSON\n' +
+    "lines: where everything listens ({ type: 'ready', … }), then each data-plane event\n" +
+    "({ type: 'plane', event }), then { type: 'stopped' }.",
   options: {
     'api-port': {
       type: 'string',
@@ -27,7 +29,7 @@ export const up: Command = {
   examples: ['augur up examples/shop/augur.yaml'],
   async run(ctx) {
     const apiPort = numberOption(ctx, 'api-port', { min: 0, max: 65_535, whole: true }) ?? 0;
-    const config = await loadFiles(ctx.positionals, { checkPorts: true });
+    const config = await loadFiles(ctx.positionals, { serve: true });
     const json = flag(ctx, 'json');
     const lines = jsonLines(ctx.io);
     const serving = await serve(config.application, ctx.io, {

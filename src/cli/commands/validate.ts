@@ -3,6 +3,7 @@ import { unavailableBackends } from '../../config/available.js';
 import { formatIssues } from '../../config/issues.js';
 import type { Command } from '../command.js';
 import { EXIT, flag } from '../command.js';
+import { plural } from '../format.js';
 
 export const validate: Command = {
   name: 'validate',
@@ -40,7 +41,7 @@ export const validate: Command = {
       return result.ok ? EXIT.ok : EXIT.usage;
     }
     if (!result.ok) {
-      ctx.io.err(`${formatIssues(result.error)}\n${result.error.length} error(s)\n`);
+      ctx.io.err(`${formatIssues(result.error)}\n${plural(result.error.length, 'error')}\n`);
       return EXIT.usage;
     }
     const { application, releases } = result.value;

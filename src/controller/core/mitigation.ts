@@ -1,12 +1,17 @@
 import type { Step } from './release.js';
 import { endIfDone, isTerminal, Transition } from './release.js';
-import type { MitigationState, ReleaseState } from './types.js';
+import type { DiscardedChanges, MitigationState, ReleaseState } from './types.js';
 
 /** What the engine reports back after running the pending mitigation step. */
 export interface MitigationOutcome {
   readonly ok: boolean;
-  /** One line per mitigation: what its check or restore said. */
-  readonly results: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
+  /** One line per mitigation: what its check or restore said (a restore: what it discarded). */
+  readonly results: readonly {
+    readonly name: string;
+    readonly ok: boolean;
+    readonly detail: string;
+    readonly discarded?: DiscardedChanges;
+  }[];
 }
 
 /**
@@ -79,17 +84,24 @@ export function mitigationDone(state: ReleaseState, outcome: MitigationOutcome, 
       hold(t, `data check failed (${said}) and the restore is manual: restore from ${paths(m)}, then resume`);
     }
   } else if (step === 'restore' && outcome.ok) {
+    keepDiscarded(m, outcome, now);
     m.pending = 'recheck';
     t.event('mitigation', service, `restored (${said}): checking again`, null, { step, outcome });
     t.actions.push({ type: 'mitigate', step: 'recheck' });
   } else if (step === 'restore') {
+    // A restore that failed for one mitigation may have worked for another: its discards count.
+    keepDiscarded(m, outcome, now);
     m.pending = null;
     m.status = 'failed';
     hold(t, `the restore failed (${said}): the data is not known to be sound`);
   } else if (outcome.ok) {
     m.pending = null;
     m.status = 'restored';
-    t.event('mitigation', service, `data restored and verified (${said})`, 'GREEN', { step, outcome });
+    t.event('mitigation', service, `data restored and verified (${said})${discardedSoFar(m)}`, 'GREEN', {
+      step,
+      outcome,
+      discarded: m.discarded ?? [],
+    });
   } else {
     m.pending = null;
     m.status = 'failed';
@@ -103,6 +115,56 @@ export function mitigationDone(state: ReleaseState, outcome: MitigationOutcome, 
   }
   endIfDone(t);
   return t.done();
+}
+
+/** Records what each restore discarded, the latest per mitigation (its count covers the earlier ones). */
+function keepDiscarded(m: MitigationState, outcome: MitigationOutcome, now: number): void {
+  for (const r of outcome.results) {
+    if (r.discarded === undefined) continue;
+    const others = (m.discarded ?? []).filter((d) => d.name !== r.name);
+    m.discarded = [...others, { name: r.name, at: now, changes: r.discarded }];
+  }
+}
+
+/** `; …` naming what the restores threw away (what was written since the backup), or nothing. */
+function discardedSoFar(m: MitigationState): string {
+  const lines = (m.discarded ?? []).map(({ name, changes }) => {
+    const what =
+      changes.rows === null
+        ? 'what was written since the backup was discarded, not counted'
+        : `${plural(changes.rows, 'row')} written or changed since the backup discarded`;
+    const kept = changes.kept.at(-1);
+    return `${name}: ${what}${kept === undefined ? '' : ` (the data before the restore is in ${kept})`}`;
+  });
+  return lines.length === 0 ? '' : `; ${lines.join('; ')}`;
+}
+
+/**
+ * What a restore discarded, in words: how many rows written since the backup (per table), how
+ * many deleted since were put back, and where the data before the restore was kept.
+ */
+export function describeDiscarded(d: DiscardedChanges): string {
+  const since = `since the backup (${clock(d.since)})`;
+  if (d.rows === null)
+    return `what was written ${since} is discarded, not counted${d.note === null ? '' : ` (${d.note})`}`;
+  const tables = Object.entries(d.tables).map(([table, n]) => `${table} ${n}`);
+  const parts = [
+    `${plural(d.rows, 'row')} written or changed ${since} discarded${tables.length > 0 ? ` (${tables.join(', ')})` : ''}`,
+  ];
+  if (d.reverted !== null && d.reverted > 0)
+    parts.push(`${plural(d.reverted, 'row')} deleted or changed since put back`);
+  if (d.kept.length > 0) parts.push(`the data before the restore kept in ${d.kept.join(', ')}`);
+  if (d.note !== null) parts.push(d.note);
+  return parts.join('; ');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** A time of day in UTC, for messages: the stored events carry the exact times. */
+function clock(ms: number): string {
+  return `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 }
 
 /** Every service still rolling out is paused; the event says why, in one place. */

@@ -94,6 +94,29 @@ export interface PriorRisk {
   readonly detail: string | null;
 }
 
+/**
+ * What a restore threw away: the data written since the backup. A restore puts the whole backup
+ * back, so rows the later traffic wrote soundly go with the harmed ones; this says how many, and
+ * where a copy of the data as it stood before the restore was kept, so that they can be recovered.
+ */
+export interface DiscardedChanges {
+  /** When the backup was taken: what the data received since then is replaced. */
+  readonly since: number;
+  /**
+   * Rows present before the restore that the backup did not hold (written or changed since it),
+   * over every restore of that backup: discarded. Null when the backup's kind cannot count them.
+   */
+  readonly rows: number | null;
+  /** Rows the backup held that had been deleted or changed since: put back. Null when not counted. */
+  readonly reverted: number | null;
+  /** `rows` per table, tables with none left out. */
+  readonly tables: Readonly<Record<string, number>>;
+  /** Copies of the data as it stood before each restore of this backup (the discarded rows are there). */
+  readonly kept: readonly string[];
+  /** Why the rows were not counted, or what limits the count; null when nothing does. */
+  readonly note: string | null;
+}
+
 /** A release's mitigations: the backups taken before its first tier and the step in progress. */
 export interface MitigationState {
   readonly backups: readonly { readonly name: string; readonly path: string; readonly takenAt: number }[];
@@ -112,6 +135,12 @@ export interface MitigationState {
    * writes). Absent in states stored before it existed.
    */
   next?: string | null;
+  /**
+   * What the restores discarded, per mitigation (the latest restore of each: its count covers the
+   * earlier restores of the same backup). Absent before a restore, and in states stored before it
+   * existed.
+   */
+  discarded?: { readonly name: string; readonly at: number; readonly changes: DiscardedChanges }[];
 }
 
 export type ReleasePhase = 'running' | 'promoted' | 'rolled-back' | 'aborted' | 'mixed';
