@@ -4,13 +4,14 @@ import { checkPortsFree, loadConfiguration } from '../config/index.js';
 import { formatIssues } from '../config/issues.js';
 import type { DeploymentConfiguration } from '../config/types.js';
 import { AugurError } from '../core/errors.js';
+import { plural } from '../core/plural.js';
 import { lockHolder, stateLocked } from '../runtime/process/state-lock.js';
 
 /** Thrown when configuration files do not validate; main prints the issues and exits with 2. */
 export class ConfigInvalidError extends AugurError {
   readonly report: string;
   constructor(report: string, count: number) {
-    super('CONFIG_INVALID', `${count} configuration error${count === 1 ? '' : 's'}`);
+    super('CONFIG_INVALID', plural(count, 'configuration error'));
     this.report = report;
   }
 }

@@ -1,7 +1,4 @@
-/** `1 error`, `2 errors`: a count and its noun, in the singular for one. */
-export function plural(count: number, noun: string, nouns = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : nouns}`;
-}
+export { plural } from '../core/plural.js';
 
 /** Plain-text table with right-aligned numeric columns, for terminal output. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -9,7 +9,7 @@ import type { SimulationResult } from '../../predict/types.js';
 import type { Command } from '../command.js';
 import { EXIT, flag, numberOption, stringOption, UsageError } from '../command.js';
 import { loadFilesFindingApplication } from '../config-files.js';
-import { fixed, table } from '../format.js';
+import { fixed, plural, table } from '../format.js';
 import { progressBar } from '../progress.js';
 
 export const predict: Command = {
@@ -250,7 +250,7 @@ export function describe(
     const allocation =
       resources === undefined
         ? ''
-        : ` (cpu: share of ${resources.replicas} replica${resources.replicas === 1 ? '' : 's'} × ` +
+        : ` (cpu: share of ${plural(resources.replicas, 'replica')} × ` +
           `${coresText(resources.cpu)} = ${coresText(cores ?? 0)})`;
     lines.push(
       `  ${service} ${revision}, predicted at ${Math.round(result.confidence * 100)}% confidence${allocation}:`,
@@ -278,7 +278,7 @@ export function describe(
   const seeds = result.seeds.length;
   lines.push(
     `  share of runs breaching a limit, by scenario: ${result.scenarios.map((s) => `${s.name} ${(s.breachProbability * 100).toFixed(0)}%`).join(', ')}` +
-      `; ${seeds} seed${seeds === 1 ? '' : 's'} per scenario`,
+      `; ${plural(seeds, 'seed')} per scenario`,
   );
   return `${lines.join('\n')}\n`;
 }

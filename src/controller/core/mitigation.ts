@@ -1,3 +1,4 @@
+import { plural } from '../../core/plural.js';
 import type { Step } from './release.js';
 import { endIfDone, isTerminal, Transition } from './release.js';
 import type { DiscardedChanges, MitigationState, ReleaseState } from './types.js';
@@ -156,10 +157,6 @@ export function describeDiscarded(d: DiscardedChanges): string {
   if (d.kept.length > 0) parts.push(`the data before the restore kept in ${d.kept.join(', ')}`);
   if (d.note !== null) parts.push(d.note);
   return parts.join('; ');
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A time of day in UTC, for messages: the stored events carry the exact times. */
