@@ -124,8 +124,8 @@ describe('the demo summary', () => {
         '  payments-catalog-v2, its data:',
         '    check failed: restore-orders-db: 3 of 8140 orders are corrupt in /s/data/payments/orders.db',
         '    restored from the backup taken before the first tier, and verified',
-        '    restore-orders-db: 371 rows written or changed since the backup were discarded with it (orders 371)',
-        '    the data as it was before the restore is kept in /s/backups/p/restore-orders-db-1-replaced-abc123.sqlite',
+        '    restore-orders-db: 371 rows written or changed since the backup (00:00:00 UTC) discarded (orders 371); ' +
+          'the data before the restore kept in /s/backups/p/restore-orders-db-1-replaced-abc123.sqlite',
       ].join('\n'),
     );
     expect(text).toMatch(

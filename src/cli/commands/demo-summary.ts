@@ -1,3 +1,4 @@
+import { describeDiscarded } from '../../controller/core/mitigation.js';
 import type { DiscardedChanges, ReleasePhase, ReleaseState } from '../../controller/core/types.js';
 import type { ReleaseConfig } from '../../config/types.js';
 import type { MetricsProvider } from '../../metrics/provider.js';
@@ -235,16 +236,6 @@ function mitigationLines(release: string, m: NonNullable<DemoReleaseSummary['mit
   const lines = [`  ${release}, its data:`];
   for (const failure of m.checkFailures) lines.push(`    check failed: ${failure}`);
   lines.push(`    ${DATA_OUTCOME[m.status] ?? m.status}`);
-  for (const d of m.discarded) {
-    const tables = Object.entries(d.tables).map(([table, n]) => `${table} ${n}`);
-    lines.push(
-      d.rows === null
-        ? `    ${d.name}: what was written since the backup was discarded with it, not counted`
-        : `    ${d.name}: ${d.rows} rows written or changed since the backup were discarded with it` +
-            (tables.length > 0 ? ` (${tables.join(', ')})` : ''),
-    );
-    const kept = d.kept.at(-1);
-    if (kept !== undefined) lines.push(`    the data as it was before the restore is kept in ${kept}`);
-  }
+  for (const d of m.discarded) lines.push(`    ${d.name}: ${describeDiscarded(d)}`);
   return lines;
 }
