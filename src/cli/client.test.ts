@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ServerTarget, TargetHints } from './client.js';
-import { resolveTarget } from './client.js';
+import { cleartextTokenWarning, resolveTarget } from './client.js';
 import { clientConfigPath, readClientConfig } from './client-config.js';
 import { ConfigInvalidError } from './config-files.js';
 import { EXIT, UsageError } from './command.js';
@@ -299,5 +299,29 @@ describe('answers that are not from Augur', () => {
     } finally {
       foreign.close();
     }
+  });
+});
+
+describe('a token over plain http', () => {
+  const target = (url: string, token: string | undefined): ServerTarget => ({
+    url,
+    token,
+    source: '--server',
+  });
+
+  it('warns when the token would leave the machine unencrypted', () => {
+    const warning = cleartextTokenWarning(target('http://augur.example:7070', 'secret-token'));
+    expect(warning).toMatch(
+      /^warning: the token goes to http:\/\/augur\.example:7070 \(from --server\) over plain http/,
+    );
+    expect(warning).not.toContain('secret-token');
+    expect(cleartextTokenWarning(target('http://10.0.0.5:7070', 't'))).not.toBeNull();
+  });
+
+  it('stays quiet for https, for loopback, and without a token', () => {
+    expect(cleartextTokenWarning(target('https://augur.example', 't'))).toBeNull();
+    for (const url of ['http://127.0.0.1:7070', 'http://localhost:7070', 'http://[::1]:7070'])
+      expect(cleartextTokenWarning(target(url, 't'))).toBeNull();
+    expect(cleartextTokenWarning(target('http://augur.example:7070', undefined))).toBeNull();
   });
 });

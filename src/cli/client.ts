@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
 import { formatPath } from '../config/issues.js';
 import { AugurError } from '../core/errors.js';
+import { isLoopbackHost } from '../core/loopback.js';
 import { redactSecrets } from '../core/redact.js';
 import { readServer } from '../server/local-access.js';
 import { UsageError } from './command.js';
@@ -92,6 +93,21 @@ function serverUrl(text: string, source: string): string {
   const problem = serverProblem(text);
   if (problem !== null) throw new UsageError(`${source} ${problem}, got "${redactSecrets(text)}"`);
   return text.replace(/\/+$/, '');
+}
+
+/**
+ * A warning when the target's token would cross a network in clear text: plain http to a host that
+ * is not this machine's loopback. (The server binds loopback; a remote one belongs behind TLS.)
+ */
+export function cleartextTokenWarning(target: ServerTarget): string | null {
+  if (target.token === undefined) return null;
+  const url = new URL(target.url);
+  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return null;
+  return (
+    `warning: the token goes to ${url.origin} (from ${target.source}) over plain http, readable ` +
+    'by anyone on the way: use https (a TLS proxy in front of the server) or an SSH tunnel to its ' +
+    'loopback address\n'
+  );
 }
 
 /** Whether two server URLs are the same origin (scheme, host and port) and path. */

@@ -1,6 +1,6 @@
 import type { CommandContext, OptionSpec } from './command.js';
 import { stringOption } from './command.js';
-import { ApiClient, resolveTarget } from './client.js';
+import { ApiClient, cleartextTokenWarning, resolveTarget } from './client.js';
 import { loadFiles } from './config-files.js';
 
 /** The flags of every command that talks to a running Augur. */
@@ -33,7 +33,8 @@ export const REMOTE_HELP =
   'its admin token (<state>/admin.token). A token from --token or $AUGUR_TOKEN goes to the\n' +
   "configuration's server only when the file is the user's own and nobody else may write it (exit 2\n" +
   'otherwise, nothing sent). Prefer $AUGUR_TOKEN or the file to --token: command lines are visible to\n' +
-  'other users of the machine.';
+  'other users of the machine. A token sent over plain http to a host other than loopback draws a\n' +
+  'warning: put a remote server behind https.';
 
 /**
  * The client for a command: `applicationFiles` are files holding the Application, used to find
@@ -50,5 +51,8 @@ export async function clientFor(
   const files = file !== undefined ? [file] : applicationFiles;
   let stateDir: string | undefined;
   if (!remote && files.length > 0) stateDir = (await loadFiles(files)).application.stateDir;
-  return new ApiClient(resolveTarget({ server, token, stateDir }));
+  const target = resolveTarget({ server, token, stateDir });
+  const warning = cleartextTokenWarning(target);
+  if (warning !== null) ctx.io.err(warning);
+  return new ApiClient(target);
 }
