@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MitigationConfig } from '../config/types.js';
 import { freePort } from '../runtime/process/ports.js';
+import { countDumpChanges } from './pg-compare.js';
 import { MitigationRunner } from './runner.js';
 
 /** The server binaries of the installed PostgreSQL (Debian keeps them out of PATH). */
@@ -54,6 +64,8 @@ describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_resto
     url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     psql('CREATE TABLE items (id serial PRIMARY KEY, bad boolean NOT NULL)');
     psql('INSERT INTO items (bad) SELECT false FROM generate_series(1, 50)');
+    psql('CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+    psql("INSERT INTO notes (body) VALUES ('first')");
   }, 60_000);
 
   afterAll(() => {
@@ -84,7 +96,11 @@ describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_resto
     const [backup] = await runner.backup('pg-release', [mitigation], Date.UTC(2026, 10, 27));
     expect(backup?.path).toMatch(/items-.*\.dump$/);
     expect((await runner.check([mitigation]))[0]?.ok).toBe(true);
-    psql('INSERT INTO items (bad) VALUES (true), (true)');
+    // Since the backup: two harmful rows and two sound ones (one of two lines), a row changed, one deleted.
+    psql('INSERT INTO items (bad) VALUES (true), (true), (false)');
+    psql("INSERT INTO notes (body) VALUES ('line one\nline two')");
+    psql("UPDATE notes SET body = 'changed' WHERE id = 1");
+    psql('DELETE FROM items WHERE id = 9');
     const failed = await runner.check([mitigation]);
     expect(failed[0]?.ok).toBe(false);
     expect(failed[0]?.detail).toMatch(/bad items/);
@@ -93,5 +109,37 @@ describe.skipIf(!available)('mitigations on a real PostgreSQL (pg_dump, pg_resto
     expect(restored[0]?.ok).toBe(true);
     expect((await runner.check([mitigation]))[0]?.ok).toBe(true);
     expect(psql('SELECT count(*) FROM items')).toBe('50');
+    expect(psql('SELECT body FROM notes')).toBe('first');
+
+    // What the restore threw away is counted (rows written or changed; rows put back) and kept.
+    const discarded = restored[0]?.discarded;
+    expect(discarded).toMatchObject({ rows: 5, reverted: 2, tables: { items: 3, notes: 2 } });
+    expect(restored[0]?.detail).toMatch(
+      /5 rows written or changed since the backup .* discarded \(items 3, notes 2\); 2 rows deleted or changed since put back; the data before the restore kept in .*items-.*-replaced-[0-9a-f]{6}\.dump/,
+    );
+    const kept = discarded?.kept[0] ?? '';
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    expect(restored[0]?.detail).not.toContain(encodeURIComponent(password));
+    // The copy holds the data as it was: restored into the database, the harm is back.
+    execFileSync(
+      'pg_restore',
+      ['--clean', '--if-exists', `--dbname=${url.replace(encodeURIComponent(password) + '@', '@')}`, kept],
+      {
+        env: { ...process.env, PGPASSWORD: password },
+      },
+    );
+    expect(psql('SELECT count(*) FROM items WHERE bad')).toBe('2');
+    expect(psql('SELECT count(*) FROM items')).toBe('52');
+
+    // A database too large to compare in memory is restored all the same, not counted.
+    await expect(countDumpChanges(backup?.path ?? '', [kept], 100)).rejects.toThrow(
+      /more than 0\.0 MiB of text to compare/,
+    );
+
+    // A second restore of the same backup counts what both discarded, and keeps both copies.
+    const again = await runner.restore([mitigation], backup === undefined ? [] : [backup]);
+    expect(again[0]?.discarded).toMatchObject({ rows: 5, reverted: 2 });
+    expect(again[0]?.discarded?.kept).toHaveLength(2);
+    expect(again[0]?.discarded?.kept[0]).toBe(kept);
   }, 60_000);
 });

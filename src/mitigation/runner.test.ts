@@ -171,7 +171,7 @@ if (args.some((a) => a.includes('/down'))) {
   process.exit(1);
 }
 const file = args.find((a) => a.startsWith('--file='));
-if (file !== undefined) writeFileSync(file.slice('--file='.length), 'dump');
+if (file !== undefined && file !== '--file=-') writeFileSync(file.slice('--file='.length), 'dump');
 `;
   for (const name of ['pg_dump', 'pg_restore']) {
     writeFileSync(join(bin, name), script);
@@ -204,16 +204,24 @@ describe('what mitigation commands are given and what their failures say', () =>
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { args: string[]; password: string | null; token: string | null });
-    expect(calls).toHaveLength(2);
+    // The backup; before the restore, a copy of the live database; the restore; then the backup
+    // and the copy read back to count what the restore discarded.
+    expect(calls).toHaveLength(5);
     const bare = 'postgresql://app@127.0.0.1:5432/orders?sslmode=disable';
     expect(calls[0]?.args).toContain(bare);
-    expect(calls[1]?.args).toContain(`--dbname=${bare}`);
-    for (const call of calls) {
+    expect(calls[1]?.args).toContain(bare);
+    expect(calls[1]?.args.join(' ')).toMatch(/--file=.*-replaced-[0-9a-f]{6}\.dump\.partial/);
+    expect(calls[2]?.args).toContain(`--dbname=${bare}`);
+    expect(calls[3]?.args).toEqual(['--data-only', '--file=-', backup?.path]);
+    expect(calls[4]?.args.at(-1)).toMatch(/-replaced-[0-9a-f]{6}\.dump$/);
+    for (const [i, call] of calls.entries()) {
       expect(call.args.join(' ')).not.toMatch(/s3/);
-      expect(call.password).toBe('s3@cret');
+      // Only the commands that connect get the password.
+      expect(call.password).toBe(i < 3 ? 's3@cret' : null);
       // Nor does a mitigation command act on the API with the operator's token.
       expect(call.token).toBeNull();
     }
+    expect(restored[0]?.discarded).toMatchObject({ rows: 0, reverted: 0 });
 
     const down: MitigationConfig = {
       name: 'down',
@@ -485,7 +493,7 @@ describe('what a restore discards, and backups kept private', () => {
     expect(existsSync(data)).toBe(true);
   });
 
-  it('says a PostgreSQL or command restore discards what came after the backup, uncounted', async () => {
+  it('says a command restore discards what came after the backup, uncounted', async () => {
     const root = mkdtempSync(join(tmpdir(), 'augur-mitigation-'));
     dirs.push(root);
     const runner = new MitigationRunner({ stateDir: join(root, 'state'), baseDir: root });

@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { MitigationConfig } from '../config/types.js';
 import type { BackupRecord, DiscardedChanges, Mitigator, StepResult } from '../controller/mitigator.js';
 import { describeDiscarded } from '../controller/core/mitigation.js';
 import { inheritedEnv } from '../core/child-env.js';
 import { redactSecrets } from '../core/redact.js';
 import { narrowToOwner, privateDir } from '../store/private-files.js';
+import { countDumpChanges } from './pg-compare.js';
 import { splitPassword } from './pg-connection.js';
 import { backupSqlite, createPrivateFile, isSidecar, restoreSqlite } from './sqlite.js';
 
@@ -32,8 +33,8 @@ export interface MitigationRunnerOptions {
  * owner's only (files 0600, directories 0700): they hold the application's data.
  *
  * A restore puts the whole backup back: what the data received since — the harm and the sound
- * rows written beside it — is discarded. Each restore says so: for SQLite, how many rows per table,
- * with a copy of the data as it stood before the restore kept beside the backup.
+ * rows written beside it — is discarded. Each restore says so: for SQLite and PostgreSQL, how many
+ * rows per table, with a copy of the data as it stood before the restore kept beside the backup.
  */
 export class MitigationRunner implements Mitigator {
   private readonly options: Required<MitigationRunnerOptions>;
@@ -130,12 +131,13 @@ export class MitigationRunner implements Mitigator {
           results.push(restored(m.name, `${target} restored from ${record.path}`, discarded));
         } else if ('postgres' in m.backup) {
           const { conn, password } = splitPassword(m.backup.postgres);
+          const copy = await this.keepPostgres(conn, password, record.path);
           await this.run(
             ['pg_restore', '--clean', '--if-exists', `--dbname=${conn}`, record.path],
             passwordEnv(password),
           );
           results.push(
-            restored(m.name, `restored from ${record.path}`, uncounted(record.takenAt, 'PostgreSQL')),
+            restored(m.name, `restored from ${record.path}`, await postgresDiscarded(record, copy)),
           );
         } else {
           await this.run(m.backup.command, { AUGUR_MITIGATION: 'restore', AUGUR_BACKUP_PATH: record.path });
@@ -148,6 +150,33 @@ export class MitigationRunner implements Mitigator {
       }
     }
     return results;
+  }
+
+  /**
+   * Dumps the live database beside its backup just before a restore replaces it (0600): what the
+   * restore discards stays recoverable, and can be counted. A dump that fails does not stop the
+   * restore (removing the harm comes first): the result says why no copy was kept.
+   */
+  private async keepPostgres(
+    conn: string,
+    password: string | null,
+    backup: string,
+  ): Promise<{ path: string } | { failure: string }> {
+    const path = join(
+      dirname(backup),
+      `${basename(backup, '.dump')}-replaced-${randomBytes(3).toString('hex')}.dump`,
+    );
+    const partial = `${path}.partial`;
+    try {
+      createPrivateFile(partial);
+      await this.run(['pg_dump', '--format=custom', `--file=${partial}`, conn], passwordEnv(password));
+      renameSync(partial, path);
+      narrowToOwner(path, 0o600);
+      return { path };
+    } catch (error) {
+      rmSync(partial, { force: true });
+      return { failure: redactSecrets((error as Error).message) };
+    }
   }
 
   /**
@@ -205,6 +234,47 @@ export class MitigationRunner implements Mitigator {
 /** A restore that worked: its detail says what it discarded. */
 function restored(name: string, what: string, discarded: DiscardedChanges): StepResult {
   return { name, ok: true, detail: redactSecrets(`${what}; ${describeDiscarded(discarded)}`), discarded };
+}
+
+/**
+ * What a PostgreSQL restore discarded: the rows of the copy dumped just before it (and of copies
+ * earlier restores of the same backup kept) that the backup lacks, and the backup's rows it put back.
+ */
+async function postgresDiscarded(
+  record: BackupRecord,
+  copy: { path: string } | { failure: string },
+): Promise<DiscardedChanges> {
+  const stem = basename(record.path, '.dump');
+  const dir = dirname(record.path);
+  const made = 'path' in copy ? copy.path : null;
+  const earlier = readdirSync(dir)
+    .filter((f) => f.startsWith(`${stem}-replaced-`) && f.endsWith('.dump'))
+    .map((f) => join(dir, f))
+    .filter((path) => path !== made)
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
+  if (made === null) {
+    return {
+      ...uncounted(record.takenAt, 'PostgreSQL'),
+      kept: earlier,
+      note: `no copy kept: ${'failure' in copy ? copy.failure : ''}`,
+    };
+  }
+  const kept = [...earlier, made];
+  try {
+    const counted = await countDumpChanges(record.path, kept);
+    return {
+      since: record.takenAt,
+      ...counted,
+      kept,
+      note: 'counted from a dump taken just before the restore: rows written in between are not counted',
+    };
+  } catch (error) {
+    return {
+      ...uncounted(record.takenAt, 'PostgreSQL'),
+      kept,
+      note: redactSecrets((error as Error).message),
+    };
+  }
 }
 
 /** What a restore whose backup kind cannot compare rows discarded: everything since, uncounted. */

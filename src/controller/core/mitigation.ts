@@ -146,8 +146,10 @@ function discardedSoFar(m: MitigationState): string {
  */
 export function describeDiscarded(d: DiscardedChanges): string {
   const since = `since the backup (${clock(d.since)})`;
-  if (d.rows === null)
-    return `what was written ${since} is discarded, not counted${d.note === null ? '' : ` (${d.note})`}`;
+  if (d.rows === null) {
+    const what = `what was written ${since} is discarded, not counted${d.note === null ? '' : ` (${d.note})`}`;
+    return d.kept.length === 0 ? what : `${what}; the data before the restore kept in ${d.kept.join(', ')}`;
+  }
   const tables = Object.entries(d.tables).map(([table, n]) => `${table} ${n}`);
   const parts = [
     `${plural(d.rows, 'row')} written or changed ${since} discarded${tables.length > 0 ? ` (${tables.join(', ')})` : ''}`,
