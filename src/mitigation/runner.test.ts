@@ -131,6 +131,17 @@ describe('mitigations on a real SQLite database', () => {
       expect(kept).toBe(3);
       expect(existsSync(taken[4] ?? '')).toBe(true);
       expect(existsSync(taken[0] ?? '')).toBe(false);
+      // Another mitigation whose name starts with this one's keeps its files.
+      const other = join(
+        state,
+        'backups',
+        'r0',
+        `${mitigation.name}-copy-2020-01-01T00-00-00-000Z-abcdef.sqlite`,
+      );
+      writeFileSync(other, '');
+      utimesSync(other, new Date(0), new Date(0));
+      await runner.backup('r0', [mitigation], at);
+      expect(existsSync(other)).toBe(true);
       const gone = await runner.restore(
         [mitigation],
         [{ name: mitigation.name, path: taken[0] ?? '', takenAt: at }],
@@ -171,6 +182,7 @@ if (args.some((a) => a.includes('/down'))) {
   process.exit(1);
 }
 const file = args.find((a) => a.startsWith('--file='));
+if (args[0] === '--version') console.log('pg_restore (PostgreSQL) 15.8');
 if (file !== undefined && file !== '--file=-') writeFileSync(file.slice('--file='.length), 'dump');
 `;
   for (const name of ['pg_dump', 'pg_restore']) {
@@ -206,14 +218,15 @@ describe('what mitigation commands are given and what their failures say', () =>
       .map((line) => JSON.parse(line) as { args: string[]; password: string | null; token: string | null });
     // The backup; before the restore, a copy of the live database; the restore; then the backup
     // and the copy read back to count what the restore discarded.
-    expect(calls).toHaveLength(5);
+    expect(calls).toHaveLength(6);
     const bare = 'postgresql://app@127.0.0.1:5432/orders?sslmode=disable';
     expect(calls[0]?.args).toContain(bare);
     expect(calls[1]?.args).toContain(bare);
     expect(calls[1]?.args.join(' ')).toMatch(/--file=.*-replaced-[0-9a-f]{6}\.dump\.partial/);
     expect(calls[2]?.args).toContain(`--dbname=${bare}`);
-    expect(calls[3]?.args).toEqual(['--data-only', '--file=-', backup?.path]);
-    expect(calls[4]?.args.at(-1)).toMatch(/-replaced-[0-9a-f]{6}\.dump$/);
+    expect(calls[3]?.args).toEqual(['--version']);
+    expect(calls[4]?.args).toEqual(['--data-only', '--file=-', backup?.path]);
+    expect(calls[5]?.args.at(-1)).toMatch(/-replaced-[0-9a-f]{6}\.dump$/);
     for (const [i, call] of calls.entries()) {
       expect(call.args.join(' ')).not.toMatch(/s3/);
       // Only the commands that connect get the password.

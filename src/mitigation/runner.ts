@@ -132,13 +132,21 @@ export class MitigationRunner implements Mitigator {
         } else if ('postgres' in m.backup) {
           const { conn, password } = splitPassword(m.backup.postgres);
           const copy = await this.keepPostgres(conn, password, record.path);
-          await this.run(
-            ['pg_restore', '--clean', '--if-exists', `--dbname=${conn}`, record.path],
-            passwordEnv(password),
-          );
-          results.push(
-            restored(m.name, `restored from ${record.path}`, await postgresDiscarded(record, copy)),
-          );
+          try {
+            await this.run(
+              ['pg_restore', '--clean', '--if-exists', `--dbname=${conn}`, record.path],
+              passwordEnv(password),
+            );
+          } catch (error) {
+            // A restore that failed half way is when the copy matters most: the error names it.
+            if ('path' in copy)
+              throw new Error(
+                `${(error as Error).message}; the data before the restore kept in ${copy.path}`,
+              );
+            throw error;
+          }
+          const discarded = await postgresDiscarded(record, copy, this.options.timeoutMs);
+          results.push(restored(m.name, `restored from ${record.path}`, discarded));
         } else {
           await this.run(m.backup.command, { AUGUR_MITIGATION: 'restore', AUGUR_BACKUP_PATH: record.path });
           results.push(
@@ -162,10 +170,7 @@ export class MitigationRunner implements Mitigator {
     password: string | null,
     backup: string,
   ): Promise<{ path: string } | { failure: string }> {
-    const path = join(
-      dirname(backup),
-      `${basename(backup, '.dump')}-replaced-${randomBytes(3).toString('hex')}.dump`,
-    );
+    const path = uniquePath(dirname(backup), `${basename(backup, '.dump')}-replaced`, '.dump');
     const partial = `${path}.partial`;
     try {
       createPrivateFile(partial);
@@ -186,12 +191,13 @@ export class MitigationRunner implements Mitigator {
    */
   private prune(name: string): void {
     const root = join(this.options.stateDir, 'backups');
-    const prefix = `${safe(name)}-`;
+    // The name, then the backup's time: a mitigation `orders` must not count `orders-db`'s files.
+    const own = new RegExp(`^${safe(name).replace(/[.]/g, '\\.')}-\\d{4}-\\d{2}-\\d{2}T`);
     const found: { path: string; mtime: number }[] = [];
     for (const release of readdirSync(root)) {
       const dir = join(root, release);
       for (const file of readdirSync(dir)) {
-        if (!file.startsWith(prefix) || isSidecar(file)) continue;
+        if (!own.test(file) || isSidecar(file)) continue;
         const path = join(dir, file);
         if (file.endsWith('.partial')) {
           remove(path);
@@ -243,25 +249,24 @@ function restored(name: string, what: string, discarded: DiscardedChanges): Step
 async function postgresDiscarded(
   record: BackupRecord,
   copy: { path: string } | { failure: string },
+  timeoutMs: number,
 ): Promise<DiscardedChanges> {
-  const stem = basename(record.path, '.dump');
-  const dir = dirname(record.path);
-  const made = 'path' in copy ? copy.path : null;
-  const earlier = readdirSync(dir)
-    .filter((f) => f.startsWith(`${stem}-replaced-`) && f.endsWith('.dump'))
-    .map((f) => join(dir, f))
-    .filter((path) => path !== made)
-    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
-  if (made === null) {
-    return {
-      ...uncounted(record.takenAt, 'PostgreSQL'),
-      kept: earlier,
-      note: `no copy kept: ${'failure' in copy ? copy.failure : ''}`,
-    };
+  if (!('path' in copy)) {
+    return { ...uncounted(record.takenAt, 'PostgreSQL'), note: `no copy kept: ${copy.failure}` };
   }
-  const kept = [...earlier, made];
+  let kept = [copy.path];
   try {
-    const counted = await countDumpChanges(record.path, kept);
+    const stem = basename(record.path, '.dump');
+    const dir = dirname(record.path);
+    const earlier = readdirSync(dir)
+      .filter((f) => f.startsWith(`${stem}-replaced-`) && f.endsWith('.dump'))
+      .map((f) => join(dir, f))
+      .filter((path) => path !== copy.path)
+      .map((path) => ({ path, mtime: statSync(path).mtimeMs }))
+      .sort((a, b) => a.mtime - b.mtime || a.path.localeCompare(b.path))
+      .map((e) => e.path);
+    kept = [...earlier, copy.path];
+    const counted = await countDumpChanges(record.path, kept, { timeoutMs });
     return {
       since: record.takenAt,
       ...counted,
