@@ -14,6 +14,7 @@ import type { ReleaseEvent } from './core/events.js';
 import type { PredictionSource } from './predicted/source.js';
 import type { Mitigator } from './mitigator.js';
 import { MitigationRunner } from '../mitigation/runner.js';
+import { shopOrders } from '../testing/shop-orders.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'augur-controller-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -427,31 +428,7 @@ describe('rollout controller (fake data plane)', () => {
     const root = mkdtempSync(join(dir, 'mitigation-'));
     const data = join(root, 'orders.db');
     const repo = join(import.meta.dirname, '..', '..');
-    const orders = (await import(join(repo, 'examples/shop/lib/orders.js'))) as {
-      openOrders: (p: string) => {
-        prepare: (sql: string) => { run: (...a: unknown[]) => void };
-        close: () => void;
-      };
-      checksum: (o: object) => string;
-    };
-    const db = orders.openOrders(data);
-    const insert = db.prepare(
-      'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    let next = 0;
-    const write = (n: number, corrupt: boolean): void => {
-      for (let i = 0; i < n; i++) {
-        const o = { order_id: `o-${next++}`, user_key: 'u', amount_cents: 500, created_at: next };
-        insert.run(
-          o.order_id,
-          o.user_key,
-          corrupt ? 0 : o.amount_cents,
-          'v',
-          o.created_at,
-          orders.checksum(o),
-        );
-      }
-    };
+    const { db, write } = await shopOrders(data);
     write(10, false);
     const mitigated: ReleaseConfig = {
       ...release,

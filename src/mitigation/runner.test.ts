@@ -15,9 +15,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import BetterSqlite from 'better-sqlite3';
-import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MitigationConfig } from '../config/types.js';
+import { shopOrders } from '../testing/shop-orders.js';
 import { MitigationRunner } from './runner.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -25,40 +25,6 @@ const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A live orders database as the shop's payments writes it (WAL), through the shop's own module. */
-async function ordersDb(
-  path: string,
-): Promise<{ db: Database.Database; write: (n: number, corrupt: boolean) => void }> {
-  const orders = (await import(join(repo, 'examples/shop/lib/orders.js'))) as {
-    openOrders: (p: string) => Database.Database;
-    checksum: (o: object) => string;
-  };
-  const db = orders.openOrders(path);
-  let next = 0;
-  const insert = db.prepare(
-    'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
-  );
-  const write = (n: number, corrupt: boolean): void => {
-    for (let i = 0; i < n; i++) {
-      const order = {
-        order_id: `o-${next++}`,
-        user_key: 'u',
-        amount_cents: 1_250,
-        created_at: 1_700_000_000_000 + next,
-      };
-      insert.run(
-        order.order_id,
-        order.user_key,
-        corrupt ? -1 : order.amount_cents,
-        'v1',
-        order.created_at,
-        orders.checksum(order),
-      );
-    }
-  };
-  return { db, write };
-}
 
 function setup(): { state: string; data: string; runner: MitigationRunner; mitigation: MitigationConfig } {
   const root = mkdtempSync(join(tmpdir(), 'augur-mitigation-'));
@@ -81,7 +47,7 @@ function setup(): { state: string; data: string; runner: MitigationRunner; mitig
 describe('mitigations on a real SQLite database', () => {
   it('backs up before, finds the corruption a bad revision wrote, restores under a live writer and verifies', async () => {
     const { data, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(20, false);
       const [backup] = await runner.backup('payments-v2', [mitigation], Date.UTC(2026, 10, 27, 12));
@@ -112,7 +78,7 @@ describe('mitigations on a real SQLite database', () => {
 
   it('never overwrites a backup, keeps the newest few, and says when a restore cannot be done', async () => {
     const { data, state, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(3, false);
       const at = Date.UTC(2026, 10, 27, 12);
@@ -314,7 +280,7 @@ const ids = (path: string): Set<string> => {
 describe('what a restore discards, and backups kept private', () => {
   it('writes backups 0600 in 0700 directories, in rollback-journal mode, leaving no -wal or -shm', async () => {
     const { data, state, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(5, false);
       const [backup] = await runner.backup('r1', [mitigation], Date.UTC(2026, 10, 27, 12));
@@ -339,7 +305,7 @@ describe('what a restore discards, and backups kept private', () => {
 
   it('says how many rows written since the backup it discards, and keeps them in a copy', async () => {
     const { data, state, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(20, false);
       const takenAt = Date.UTC(2026, 10, 27, 12, 0, 5);
@@ -383,7 +349,7 @@ describe('what a restore discards, and backups kept private', () => {
 
   it('misses no write of a live writer: every committed row is restored or counted in the kept copy', async () => {
     const { data, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     write(50, false);
     db.close();
     const [backup] = await runner.backup('r1', [mitigation], Date.UTC(2026, 10, 27, 12));
@@ -434,7 +400,7 @@ describe('what a restore discards, and backups kept private', () => {
 
   it('waits for a writer that holds the lock, rather than end having restored nothing', async () => {
     const { data, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(10, false);
       const [backup] = await runner.backup('r1', [mitigation], 0);
@@ -456,7 +422,7 @@ describe('what a restore discards, and backups kept private', () => {
 
   it('cleans the -wal and -shm a backup taken in WAL mode grew, and retention counts databases only', async () => {
     const { data, state, runner, mitigation } = setup();
-    const { db, write } = await ordersDb(data);
+    const { db, write } = await shopOrders(data);
     try {
       write(3, false);
       // A backup as earlier versions wrote them: a copy still in WAL mode.

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../src/core/random.js';
 import { MitigationRunner } from '../../src/mitigation/runner.js';
 import { echoApplicationYaml, echoReleaseYaml } from '../../src/testing/echo-app.js';
+import { shopOrders } from '../../src/testing/shop-orders.js';
 import { Background, backgroundRuns, freePort, processesOf, repoRoot, traffic } from './helpers.js';
 
 /**
@@ -180,22 +181,7 @@ describe('recovering the sound orders a restore discarded (the shop)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'augur-e2e-reapply-'));
     try {
       const data = join(dir, 'orders.db');
-      const shop = (await import(join(repoRoot, 'examples/shop/lib/orders.js'))) as {
-        openOrders: (path: string) => Database.Database;
-        checksum: (order: object) => string;
-      };
-      const db = shop.openOrders(data);
-      const insert = db.prepare(
-        'INSERT INTO orders (order_id, user_key, amount_cents, version, created_at, checksum) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      let next = 0;
-      const write = (n: number, corrupt: boolean): void => {
-        for (let i = 0; i < n; i++) {
-          const order = { order_id: `o-${next++}`, user_key: 'u', amount_cents: 990, created_at: next };
-          const amount = corrupt ? -990 : 990;
-          insert.run(order.order_id, 'u', amount, 'v1', order.created_at, shop.checksum(order));
-        }
-      };
+      const { db, write } = await shopOrders(data);
       const check = [process.execPath, join(repoRoot, 'examples/shop/check-orders.js'), data];
       const mitigation = {
         name: 'orders',
