@@ -8,6 +8,7 @@ import { describeDiscarded } from '../controller/core/mitigation.js';
 import { inheritedEnv } from '../core/child-env.js';
 import { redactSecrets } from '../core/redact.js';
 import { narrowToOwner, privateDir } from '../store/private-files.js';
+import { copiesOf } from './copies.js';
 import { countDumpChanges } from './pg-compare.js';
 import { splitPassword } from './pg-connection.js';
 import { backupSqlite, createPrivateFile, isSidecar, restoreSqlite } from './sqlite.js';
@@ -256,15 +257,7 @@ async function postgresDiscarded(
   }
   let kept = [copy.path];
   try {
-    const stem = basename(record.path, '.dump');
-    const dir = dirname(record.path);
-    const earlier = readdirSync(dir)
-      .filter((f) => f.startsWith(`${stem}-replaced-`) && f.endsWith('.dump'))
-      .map((f) => join(dir, f))
-      .filter((path) => path !== copy.path)
-      .map((path) => ({ path, mtime: statSync(path).mtimeMs }))
-      .sort((a, b) => a.mtime - b.mtime || a.path.localeCompare(b.path))
-      .map((e) => e.path);
+    const earlier = copiesOf(record.path, '.dump').filter((path) => path !== copy.path);
     kept = [...earlier, copy.path];
     const counted = await countDumpChanges(record.path, kept, { timeoutMs });
     return {

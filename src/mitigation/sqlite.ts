@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { copiesOf } from './copies.js';
 
 /** What a restore replaced, as the runner reports it (the backup's time added). */
 export interface Replaced {
@@ -54,7 +55,7 @@ export async function backupSqlite(source: string, partial: string): Promise<voi
  * round) are counted again from its copy, so the figure is what every restore of it discarded.
  */
 export async function restoreSqlite(target: string, backup: string): Promise<Replaced> {
-  const earlier = copiesOf(backup);
+  const earlier = copiesOf(backup, '.sqlite');
   const copy = copyPath(backup);
   let replaced: Replaced | null = null;
   const measure = (): void => {
@@ -162,14 +163,6 @@ function journalMode(path: string): string {
 /** Where copies of the data before a restore of `backup` go: beside it, named after it. */
 function copyPath(backup: string): string {
   return join(dirname(backup), `${stem(backup)}-replaced-${randomBytes(3).toString('hex')}.sqlite`);
-}
-
-function copiesOf(backup: string): string[] {
-  const prefix = `${stem(backup)}-replaced-`;
-  return readdirSync(dirname(backup))
-    .filter((f) => f.startsWith(prefix) && f.endsWith('.sqlite'))
-    .sort()
-    .map((f) => join(dirname(backup), f));
 }
 
 function stem(path: string): string {
