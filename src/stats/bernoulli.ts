@@ -117,6 +117,14 @@ export function limitEvidence(
   return { status, logEBreach, logEWithin, logThreshold };
 }
 
+/**
+ * Whether the data show the rate below `rate` (≤ the limit) at the test's level: the "within"
+ * e-process taken at that rate instead of the limit (valid at any rate, as limitBounds uses it).
+ */
+export function shownBelow(state: LimitTestState, rate: number): boolean {
+  return logE(state.within, state, rate) >= Math.log(1 / state.alpha);
+}
+
 export function decideLimitTest(state: LimitTestState): LimitVerdict {
   return {
     ...limitEvidence(state),

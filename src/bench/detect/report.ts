@@ -142,6 +142,15 @@ export function table(
         .map(([j, r]) => `${j} ${fmtRate(r)}`)
         .join('   '),
   );
+  const aaRollout = cases.find((c) => c.effect === 'A/A' && c.plan.startsWith('tiers'));
+  if (aaRollout !== undefined) {
+    const took = (f: JudgeFigures | undefined): string =>
+      f === undefined ? '—' : `${fmtRate(f.promotedRate)} in ${fmt(f.medianPromotedS)} s`;
+    lines.push(
+      `  promoted, and the median time to promotion: augur ${took(aaRollout.augur)}   ` +
+        judges.map((j) => `${j} ${took(aaRollout.baselines[j])}`).join('   '),
+    );
+  }
   lines.push('');
   const ratios = (pick: (c: CaseFigures) => boolean): string => {
     const rs = cases.filter((c) => c.oracleSamples !== null && pick(c)).map((c) => c.augur.ratioToOracle);

@@ -19,6 +19,8 @@ export interface Outcome {
   readonly samples: number;
   /** Requests the canary served up to the horizon (all of them after a promotion). */
   readonly badRequests: number;
+  /** Seconds from the rollout's start to the judge's decision (null: undecided at the horizon). */
+  readonly decidedAtS: number | null;
 }
 
 /** A stream's seed: distinct per (case, stream), the same for every judge. */
@@ -70,6 +72,7 @@ export function runStream(effect: Effect, plan: Plan, seed: number, index: numbe
       samples,
       // A promoted canary is the service from then on: every request to the horizon is its.
       badRequests: samples + (promoted ? Math.max(0, plan.horizonS - at) * RATE : 0),
+      decidedAtS: decidedAt[k] ?? null,
     };
   });
 }

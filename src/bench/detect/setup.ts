@@ -31,7 +31,7 @@ export function setup(): Record<string, unknown> {
     },
     oracle: `Wald SPRT at α 0.01, β ${BETA}, canary vs stable at the share in force (src/bench/detect/oracle.ts)`,
     judges: {
-      augur: `decision core + sequentialAnalysis, interval ${AUGUR_INTERVAL_S} s (held tiers: ${AUGUR_HELD_INTERVAL_S} s), tiers as above (last two need "within limits"), every weight confirmed at once`,
+      augur: `decision core + sequentialAnalysis, interval ${AUGUR_INTERVAL_S} s (held tiers: ${AUGUR_HELD_INTERVAL_S} s), tiers as above (last two need "within limits" and errors shown not worse than the stable's), every weight confirmed at once`,
       'flagger-t1': `interval ${PEER_INTERVAL_S} s, 1-minute window: success rate ≥ ${100 * (1 - ERROR_RATE_LIMIT)}% and p99 ≤ limit; rollback when failedChecks ≥ 1; steps ${ROLLOUT_TIERS.filter((t) => t < 100).join(', ')}%, promote after the last`,
       'flagger-t5': 'as flagger-t1 with threshold 5',
       argo: `background analysis every ${PEER_INTERVAL_S} s (first after one interval), same conditions, failureLimit 0: the first failure aborts; setWeight + ${BAKE_S} s pause per step`,

@@ -13,6 +13,11 @@ export interface JudgeFigures {
   /** Mean requests served by the canary up to the horizon (a promoted canary serves them all). */
   readonly badRequests: number;
   readonly promotedRate: number;
+  /**
+   * Median seconds from the rollout's start to promotion, counting a stream not promoted as never;
+   * null when fewer than half were promoted.
+   */
+  readonly medianPromotedS: number | null;
 }
 
 export interface CaseFigures {
@@ -50,6 +55,11 @@ export function judgeFigures(outcomes: readonly Outcome[]): JudgeFigures {
     detectionRate: outcomes.filter((o) => o.rolledBack).length / n,
     badRequests: outcomes.reduce((s, o) => s + o.badRequests, 0) / n,
     promotedRate: outcomes.filter((o) => o.promoted).length / n,
+    medianPromotedS: medianOrNull(
+      outcomes.map((o) =>
+        o.promoted ? (o.decidedAtS ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY,
+      ),
+    ),
   };
 }
 

@@ -8,12 +8,15 @@ export type Task =
   | { readonly kind: 'aa'; readonly from: number; readonly to: number };
 
 /** Fields per judge per stream in a task's result. */
-export const FIELDS = 4;
+export const FIELDS = 5;
 
 /** The A/A rollouts draw from their own seeds, apart from every case's. */
 const AA_SEED_SPACE = 1_000_000;
 
-/** Plays a task's streams; per stream and judge: rolled back, promoted, samples, bad requests. */
+/**
+ * Plays a task's streams; per stream and judge: rolled back, promoted, samples, bad requests, the
+ * second of the decision (NaN: none).
+ */
 export function runTask(task: Task): Float64Array {
   const out = new Float64Array((task.to - task.from) * JUDGES.length * FIELDS);
   let at = 0;
@@ -27,6 +30,7 @@ export function runTask(task: Task): Float64Array {
       out[at++] = o.promoted ? 1 : 0;
       out[at++] = o.samples;
       out[at++] = o.badRequests;
+      out[at++] = o.decidedAtS ?? Number.NaN;
     }
   }
   return out;
@@ -51,6 +55,7 @@ export function decode(result: Float64Array): Outcome[][] {
           promoted: result[base + 1] === 1,
           samples: result[base + 2] ?? 0,
           badRequests: result[base + 3] ?? 0,
+          decidedAtS: Number.isNaN(result[base + 4]) ? null : (result[base + 4] ?? null),
         };
       }),
     );

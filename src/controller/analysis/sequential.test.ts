@@ -373,6 +373,74 @@ describe('sequential analysis through the decision core', () => {
     expect(state.cpu.trials).toBe(0);
   });
 
+  it("holds a canary with 1.5× the stable's errors, within its limits, until the comparison catches it", () => {
+    // 0.75% against 0.5%: under the 1% limit, so only the comparison with the stable can tell.
+    const random = new SeededRandom(17);
+    const results = Array.from({ length: 100 }, () => simulate(random, { errors: 0.0075, slow: 0.002 }));
+    // Promoted on its limits alone, about half would be (bench:detect: 54%).
+    expect(results.filter((r) => r.phase === 'promoted').length).toBeLessThanOrEqual(15);
+    expect(results.filter((r) => r.phase === 'rolled-back').length).toBeGreaterThanOrEqual(80);
+  }, 60_000);
+
+  it("clears a canary's errors by the comparison, or by a rate shown under half the limit", () => {
+    const observe = (canaryErrors: number, stableErrors: number): Observation => ({
+      service: 'cart',
+      from: 0,
+      to: 10_000,
+      weight: 5_000,
+      canary: {
+        requests: 500,
+        errors: canaryErrors,
+        slow: 0,
+        latencyP99Ms: 5,
+        cpuCores: null,
+        cpuCapacity: null,
+      },
+      stable: {
+        requests: 500,
+        errors: stableErrors,
+        slow: 0,
+        latencyP99Ms: 5,
+        cpuCores: null,
+        cpuCapacity: null,
+      },
+      crashLoop: false,
+      risk: null,
+      predicted: null,
+    });
+    const windowsUntilClear = (
+      a: ReturnType<typeof sequentialAnalysis>,
+      canaryErrors: number,
+      stableErrors: number,
+    ) => {
+      let state = a.initial('cart');
+      for (let i = 1; i <= 200; i++) {
+        const result = a.update(state, observe(canaryErrors, stableErrors));
+        if (result.errorsNotWorse === true) return i;
+        state = result.state;
+      }
+      return null;
+    };
+    const analysis = sequentialAnalysis(app, release);
+    // No errors on either side: nothing to compare, so the rate must be shown under 0.5%.
+    const clean = windowsUntilClear(analysis, 0, 0);
+    expect(clean).not.toBeNull();
+    expect(clean).toBeGreaterThan(1);
+    expect(clean).toBeLessThanOrEqual(6);
+    // 1% on both sides: at the limit, so only the comparison clears it.
+    const equal = windowsUntilClear(analysis, 5, 5);
+    expect(equal).not.toBeNull();
+    expect(equal).toBeGreaterThan(clean ?? 0);
+    // 1.5× the stable's: never within these 200 windows.
+    expect(windowsUntilClear(analysis, 6, 4)).toBeNull();
+    // Without an error limit there is no rate to clear against: nothing is asked of the errors.
+    const noLimit = {
+      ...app,
+      services: { cart: { ...app.services.cart, limits: { latencyP99Ms: 250 } } },
+    } as unknown as ApplicationConfig;
+    expect(windowsUntilClear(sequentialAnalysis(noLimit, release), 6, 4)).toBe(1);
+  });
+
   it('rolls back a canary whose p99 breaches the latency limit', () => {
     const random = new SeededRandom(13);
     const results = Array.from({ length: 100 }, () => simulate(random, { errors: 0.005, slow: 0.05 }));

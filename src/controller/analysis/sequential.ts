@@ -1,7 +1,13 @@
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { splitAlpha } from '../../stats/alpha.js';
 import type { LimitTestState } from '../../stats/bernoulli.js';
-import { decideLimitTest, initialLimitTest, limitEvidence, updateLimitTest } from '../../stats/bernoulli.js';
+import {
+  decideLimitTest,
+  initialLimitTest,
+  limitEvidence,
+  shownBelow,
+  updateLimitTest,
+} from '../../stats/bernoulli.js';
 import type { LogShiftState } from '../../stats/log-shift.js';
 import {
   decideLogShiftTest,
@@ -41,6 +47,23 @@ export const RED_TESTS = [
  * a tolerance above 1 would leave a 1.5× regression undetectable however long the rollout runs.
  */
 const ERROR_REGRESSION_TOLERANCE = 1;
+/**
+ * Before the canary takes all the traffic, and again before it is promoted, its errors must be shown
+ * not meaningfully worse than the stable's: under this multiple of the stable's rate (the error
+ * comparison's "not worse" side), or under ERROR_CLEAR_SHARE_OF_LIMIT of the error limit. Halfway
+ * between the smallest increase the comparison bets on (1.5×) and the one it bets on most (2×): an
+ * equal canary is shown under it after ≈ 180 errors between the two revisions, a 1.5× one gains
+ * 0.003 nats per error against 0.04 (in practice never), so a small regression that its limit
+ * does not catch waits at the tier until the comparison does, instead of being promoted.
+ * bench:detect (docs/benchmarks.md) measures what it costs a healthy release and saves.
+ */
+export const ERROR_NOT_WORSE_MARGIN = 1.75;
+/**
+ * The other way to clear the errors: the canary's rate shown under this share of its limit. A
+ * canary that has served thousands of requests with hardly an error has nothing to compare, and
+ * is far enough from its limit that a relative increase matters little.
+ */
+export const ERROR_CLEAR_SHARE_OF_LIMIT = 0.5;
 /**
  * The latency comparison on the log scale tolerates a canary this much slower than the stable,
  * relatively (the release's `tolerance.latencyIncrease`, default 0) or absolutely (at the stable's
@@ -134,6 +157,7 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
           alpha: alphaOf(service, 'error-regression'),
           tolerance: ERROR_REGRESSION_TOLERANCE,
           mixture: ERROR_REGRESSION_MIXTURE,
+          margin: ERROR_NOT_WORSE_MARGIN,
         }),
         latencyRegression: null,
         canaryRequests: 0,
@@ -279,6 +303,11 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         // A service without limits has no limit test to be confident: it is within them only once
         // its canary has served a request (a canary that served none has shown nothing).
         withinLimits: within && (canaryRequests === undefined || canaryRequests > 0),
+        // A service without an error limit sets no rate its errors must stay under: nothing to ask.
+        errorsNotWorse:
+          errors === null ||
+          versus.status === 'not-worse' ||
+          shownBelow(errors, (limits.errorRate ?? 1) * ERROR_CLEAR_SHARE_OF_LIMIT),
         closest,
       };
     },

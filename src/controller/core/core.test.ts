@@ -110,6 +110,48 @@ describe('rollout decision core', () => {
     expect(weights).toEqual([...weights].sort((a, b) => a - b));
   });
 
+  it("waits at the last two tiers until the canary's errors are shown not worse, and says so", () => {
+    // Within limits from the second window; errors shown not worse from the eighth.
+    const gated: Analysis = {
+      initial: () => ({ windows: 0 }),
+      update(state): AnalysisResult {
+        const windows = (state as { windows: number }).windows + 1;
+        return {
+          state: { windows },
+          breaches: [],
+          deviations: [],
+          withinLimits: windows >= 2,
+          errorsNotWorse: windows >= 8,
+        };
+      },
+    };
+    let now = 0;
+    let { state } = settle(createRelease(release(), app, gated, now), now);
+    const seen: { weight: number; reason: string | null }[] = [];
+    for (let i = 0; i < 20 && releasePhase(state) === 'running'; i++) {
+      now += 10_000;
+      const track = state.tracks[0];
+      state = settle(
+        tick(state, [obs('cart', track?.appliedWeight ?? 0, now - 10_000)], gated, now),
+        now,
+      ).state;
+      seen.push({ weight: state.tracks[0]?.appliedWeight ?? 0, reason: state.tracks[0]?.reason ?? null });
+    }
+    expect(releasePhase(state)).toBe('promoted');
+    // The 1% tier advances on its bake alone; the 10% tier (one of the last two) waits.
+    const waiting = seen.filter((s) => s.reason !== null);
+    expect(waiting.length).toBeGreaterThan(0);
+    for (const w of waiting) {
+      expect(w.weight).toBe(1_000);
+      expect(w.reason).toBe(
+        "waiting at tier 10% until the canary's figures show its errors are not worse than the stable's",
+      );
+    }
+    const reachedFull = seen.findIndex((s) => s.weight === 10_000);
+    expect(reachedFull).toBeGreaterThanOrEqual(7);
+    expect(seen[reachedFull]?.reason).toBeNull();
+  });
+
   it('holds without data, never advances, and rolls back after the outage when told to', () => {
     let now = 0;
     let { state } = settle(

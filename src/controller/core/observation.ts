@@ -110,6 +110,11 @@ export interface AnalysisResult {
   /** Every limit test is confident the canary is within its limits. */
   readonly withinLimits: boolean;
   /**
+   * The canary's errors are shown not meaningfully worse than the stable's (or the analysis has
+   * nothing to ask of them). Like withinLimits, the last two tiers wait for it. Absent: true.
+   */
+  readonly errorsNotWorse?: boolean;
+  /**
    * The rollback test nearest to rolling back, and how far it has come: ln E ÷ ln(1/α) of its
    * e-process (1 at its threshold, ≤ 0 while the data speak against it). Absent: not known.
    */

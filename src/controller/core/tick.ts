@@ -308,7 +308,7 @@ function tickTrack(
   // alarm. Before the canary takes all traffic, every limit test must be confident it is within.
   const certify = track.tierIndex >= track.tiers.length - 2;
   if (baked && !confidentRisk) {
-    if (track.reason === null) {
+    if (track.reason === null || track.reason.startsWith(CERTIFY_WAIT)) {
       track.reason = unknownRisk
         ? `${RISK_HOLD} ${tier.share}%: the re-prediction gave no usable risk (${String(observation.risk)}), and an unknown risk is not a low one`
         : riskHoldReason(track, tier.share, latestRisk ?? 0, state.risk.low);
@@ -317,18 +317,31 @@ function tickTrack(
     return null;
   }
   if (track.reason?.startsWith(RISK_HOLD) === true) track.reason = null;
-  if (baked && confidentRisk && (!certify || result.withinLimits)) {
+  const errorsNotWorse = result.errorsNotWorse !== false;
+  const certified = result.withinLimits && errorsNotWorse;
+  if (baked && confidentRisk && (!certify || certified)) {
+    if (track.reason?.startsWith(CERTIFY_WAIT) === true) track.reason = null;
     decide(
       t,
       track,
       'GREEN',
-      `tier ${tier.share}% baked with ${tier.requests} canary requests, ${result.withinLimits ? 'within limits' : 'no alarm'}`,
+      `tier ${tier.share}% baked with ${tier.requests} canary requests, ${certified ? "within limits, errors not worse than the stable's" : 'no alarm'}`,
       [],
     );
     advance(t, track);
+  } else if (baked && confidentRisk && (track.reason === null || track.reason.startsWith(CERTIFY_WAIT))) {
+    // Baked, but not yet shown fit for more traffic: say what the evidence still has to show.
+    const missing = [
+      ...(result.withinLimits ? [] : ['every limit holds']),
+      ...(errorsNotWorse ? [] : ["its errors are not worse than the stable's"]),
+    ];
+    track.reason = `${CERTIFY_WAIT} ${tier.share}% until the canary's figures show ${missing.join(' and ')}`;
   }
   return null;
 }
+
+/** How a baked track waiting for the evidence the last two tiers need says so. */
+const CERTIFY_WAIT = 'waiting at tier';
 
 function riskHoldReason(track: ServiceTrack, share: number, risk: number, low: number): string {
   const prior = track.risk?.source === 'prediction';
