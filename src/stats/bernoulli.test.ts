@@ -8,6 +8,7 @@ import {
   initialLimitTest,
   limitBounds,
   limitEvidence,
+  shownBelow,
   updateLimitTest,
 } from './bernoulli.js';
 import { restoreTestState } from './persist.js';
@@ -198,6 +199,16 @@ describe('persistence', () => {
     expect(resumed).toEqual(straight);
   });
 
+  it("keeps the within side's own level across a round-trip", () => {
+    const state = updateLimitTest(initialLimitTest({ limit: 0.01, alpha: 0.002, promotionAlpha: 0.01 }), {
+      trials: 700,
+      events: 0,
+    });
+    const restored = restoreTestState(JSON.parse(JSON.stringify(state)));
+    expect(restored.ok && restored.value).toEqual(state);
+    expect(restoreTestState({ ...state, promotionAlpha: 1 }).ok).toBe(false);
+  });
+
   it('refuses a state whose mixture is not one-sided', () => {
     const state = initialLimitTest({ limit: 0.01, alpha: 0.01 });
     const broken = { ...state, breach: { ...state.breach, ratios: state.breach.ratios.map(() => 0.5) } };
@@ -278,6 +289,62 @@ describe('configuration', () => {
     const state = initialLimitTest({ limit: 0.01, alpha: 0.01 });
     expect(() => updateLimitTest(state, { trials: 5, events: 6 })).toThrow(RangeError);
     expect(() => updateLimitTest(state, { trials: -1, events: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('the within side at its own level (promotionAlpha)', () => {
+  /** Error-free trials until `shown` holds, in batches of 10. */
+  const until = (state: ReturnType<typeof initialLimitTest>, shown: (s: typeof state) => boolean): number => {
+    let s = state;
+    while (!shown(s) && s.trials < 100_000) s = updateLimitTest(s, { trials: 10, events: 0 });
+    return s.trials;
+  };
+
+  it('shows "within" and "below a rate" sooner at a larger level; the breach side and the bounds keep α', () => {
+    const strict = initialLimitTest({ limit: 0.01, alpha: 0.002 });
+    const promoting = initialLimitTest({ limit: 0.01, alpha: 0.002, promotionAlpha: 0.01 });
+    const within = (s: typeof strict): boolean => limitEvidence(s).status === 'within';
+    // ln(1/α) nats at ≈ 0.01 nats per error-free trial (the mixture's smallest rates): ln 5 apart.
+    const strictWithin = until(strict, within);
+    const promotingWithin = until(promoting, within);
+    expect(promotingWithin).toBeLessThan(strictWithin);
+    expect(strictWithin - promotingWithin).toBeGreaterThan(100);
+    expect(until(promoting, (s) => shownBelow(s, 0.0075))).toBeLessThan(
+      until(strict, (s) => shownBelow(s, 0.0075)),
+    );
+    expect(until(promoting, within)).toBe(until(initialLimitTest({ limit: 0.01, alpha: 0.01 }), within));
+    // The level of the within side changes nothing else.
+    const batches = [
+      { trials: 400, events: 14 },
+      { trials: 400, events: 13 },
+    ];
+    const a = batches.reduce(updateLimitTest, strict);
+    const b = batches.reduce(updateLimitTest, promoting);
+    expect(b.breachedAfter).toBe(a.breachedAfter);
+    expect(a.breachedAfter).not.toBeNull();
+    expect(limitBounds(b)).toEqual(limitBounds(a));
+    expect(limitEvidence(b).logThreshold).toBe(limitEvidence(a).logThreshold);
+  });
+
+  it('A/A at the limit: a false "within" at the promotion level stays under it', () => {
+    const random = new SeededRandom(31);
+    let falseWithin = 0;
+    const streams = 1000;
+    for (let i = 0; i < streams; i++) {
+      let s = initialLimitTest({ limit: 0.01, alpha: 0.0001, promotionAlpha: 0.05 });
+      for (let t = 0; t < 100; t++) {
+        s = updateLimitTest(s, { trials: 200, events: sampleBinomial(random, 200, 0.01) });
+        if (limitEvidence(s).status === 'within') {
+          falseWithin++;
+          break;
+        }
+      }
+    }
+    expect(falseWithin / streams).toBeLessThanOrEqual(0.05);
+  });
+
+  it('rejects a level outside (0, 1)', () => {
+    expect(() => initialLimitTest({ limit: 0.01, alpha: 0.01, promotionAlpha: 0 })).toThrow(RangeError);
   });
 });
 

@@ -25,6 +25,12 @@ export interface LimitTestConfig {
   readonly limit: number;
   /** Level of each of the two e-processes (its share of the release's budget). */
   readonly alpha: number;
+  /**
+   * Level of the "within" side when it is evidence for promotion; default `alpha`. Promotion needs
+   * every within side at once (an intersection–union test), so each may run at the level the
+   * whole promotion has (docs/statistics.md, "The α budget"). The bounds stay at `alpha`.
+   */
+  readonly promotionAlpha?: number;
   /** Rate at which a breach should be detected fastest; default min(2·limit, (1 + limit)/2). */
   readonly breachDesign?: number;
   /** Rate at which "within the limit" should be confirmed fastest; default limit/2. */
@@ -35,6 +41,8 @@ export interface LimitTestState {
   readonly kind: 'limit';
   readonly limit: number;
   readonly alpha: number;
+  /** The within side's level (LimitTestConfig); absent: `alpha`. */
+  readonly promotionAlpha?: number;
   /** Kept in the state, so a resumed test keeps the mixture it started with. */
   readonly breach: OddsRatioMixture;
   readonly within: OddsRatioMixture;
@@ -79,6 +87,7 @@ export function initialLimitTest(config: LimitTestConfig): LimitTestState {
   const { limit, alpha } = config;
   if (!(limit > 0 && limit < 1)) throw new RangeError(`limit must be in (0, 1) (got ${limit})`);
   checkAlpha(alpha);
+  if (config.promotionAlpha !== undefined) checkAlpha(config.promotionAlpha);
   const breachRate = config.breachDesign ?? Math.min(2 * limit, (1 + limit) / 2);
   const withinRate = config.withinDesign ?? limit / 2;
   if (!(breachRate > limit && breachRate < 1)) {
@@ -91,7 +100,17 @@ export function initialLimitTest(config: LimitTestConfig): LimitTestState {
   const within = designMixture(oddsRatio(limit, withinRate));
   checkMixture(breach, 'above');
   checkMixture(within, 'below');
-  return { kind: 'limit', limit, alpha, breach, within, trials: 0, events: 0, breachedAfter: null };
+  return {
+    kind: 'limit',
+    limit,
+    alpha,
+    ...(config.promotionAlpha === undefined ? {} : { promotionAlpha: config.promotionAlpha }),
+    breach,
+    within,
+    trials: 0,
+    events: 0,
+    breachedAfter: null,
+  };
 }
 
 export function updateLimitTest(state: LimitTestState, batch: LimitBatch): LimitTestState {
@@ -113,16 +132,22 @@ export function limitEvidence(
   const logEBreach = logE(state.breach, state, state.limit);
   const logEWithin = logE(state.within, state, state.limit);
   const status: LimitStatus =
-    state.breachedAfter !== null ? 'breach' : logEWithin >= logThreshold ? 'within' : 'undecided';
+    state.breachedAfter !== null ? 'breach' : logEWithin >= withinThreshold(state) ? 'within' : 'undecided';
   return { status, logEBreach, logEWithin, logThreshold };
 }
 
 /**
- * Whether the data show the rate below `rate` (≤ the limit) at the test's level: the "within"
- * e-process taken at that rate instead of the limit (valid at any rate, as limitBounds uses it).
+ * Whether the data show the rate below `rate` (≤ the limit) at the within side's level: the
+ * "within" e-process taken at that rate instead of the limit (valid at any rate, as limitBounds
+ * uses it).
  */
 export function shownBelow(state: LimitTestState, rate: number): boolean {
-  return logE(state.within, state, rate) >= Math.log(1 / state.alpha);
+  return logE(state.within, state, rate) >= withinThreshold(state);
+}
+
+/** ln(1/level) of the within side. */
+function withinThreshold(state: LimitTestState): number {
+  return Math.log(1 / (state.promotionAlpha ?? state.alpha));
 }
 
 export function decideLimitTest(state: LimitTestState): LimitVerdict {

@@ -28,6 +28,7 @@ const limit = z
     kind: z.literal('limit'),
     limit: level,
     alpha: level,
+    promotionAlpha: level.optional(),
     breach: mixture,
     within: mixture,
     trials: count,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApplicationConfig, ReleaseConfig } from '../../config/types.js';
 import { SeededRandom } from '../../core/random.js';
 import type { Random } from '../../core/random.js';
+import type { LimitTestState } from '../../stats/bernoulli.js';
 import { sampleBinomial, sampleNormal } from '../../stats/simulate.js';
 import { weightApplied, promotionApplied } from '../core/commands.js';
 import type { LogLatencyMoments, Observation } from '../core/observation.js';
@@ -382,7 +383,7 @@ describe('sequential analysis through the decision core', () => {
     expect(results.filter((r) => r.phase === 'rolled-back').length).toBeGreaterThanOrEqual(80);
   }, 60_000);
 
-  it("clears a canary's errors by the comparison, or by a rate shown under half the limit", () => {
+  it("clears a canary's errors by the comparison, or by a rate shown under three quarters of the limit", () => {
     const observe = (canaryErrors: number, stableErrors: number): Observation => ({
       service: 'cart',
       from: 0,
@@ -422,7 +423,7 @@ describe('sequential analysis through the decision core', () => {
       return null;
     };
     const analysis = sequentialAnalysis(app, release);
-    // No errors on either side: nothing to compare, so the rate must be shown under 0.5%.
+    // No errors on either side: nothing to compare, so the rate must be shown under 0.75%.
     const clean = windowsUntilClear(analysis, 0, 0);
     expect(clean).not.toBeNull();
     expect(clean).toBeGreaterThan(1);
@@ -439,6 +440,45 @@ describe('sequential analysis through the decision core', () => {
       services: { cart: { ...app.services.cart, limits: { latencyP99Ms: 250 } } },
     } as unknown as ApplicationConfig;
     expect(windowsUntilClear(sequentialAnalysis(noLimit, release), 6, 4)).toBe(1);
+  });
+
+  it("takes promotion evidence at the service's share of α, rollback evidence at one test's", () => {
+    const clean: Observation = {
+      service: 'cart',
+      from: 0,
+      to: 10_000,
+      weight: 5_000,
+      canary: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores: null, cpuCapacity: null },
+      stable: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores: null, cpuCapacity: null },
+      crashLoop: false,
+      risk: null,
+      predicted: null,
+    };
+    const requestsUntilWithin = (a: ReturnType<typeof sequentialAnalysis>): number => {
+      let state = a.initial('cart');
+      for (let i = 1; i <= 400; i++) {
+        const result = a.update(state, clean);
+        if (result.withinLimits) return i * 50;
+        state = result.state;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    // An error-free canary, limit 1%: ≈ ln(1/α) / 0.01 requests (a few more for the mixture).
+    const alone = requestsUntilWithin(sequentialAnalysis(app, release));
+    const twoServices = { ...app, services: { ...app.services, pay: { ...app.services.cart, name: 'pay' } } };
+    const pair = sequentialAnalysis(twoServices as unknown as ApplicationConfig, {
+      ...release,
+      changes: [...release.changes, { service: 'pay', revision: 'v2' }],
+    });
+    const shared = requestsUntilWithin(pair);
+    expect(alone).toBeGreaterThanOrEqual(500);
+    expect(alone).toBeLessThanOrEqual(700); // at α 0.01; one test's share (0.0025) needs ≈ 790
+    expect(shared - alone).toBeGreaterThanOrEqual(50); // at α 0.005: ln 2 nats more
+    expect(shared - alone).toBeLessThanOrEqual(100);
+    // The breach side keeps its share: the test's own level, with nothing to show.
+    const state = sequentialAnalysis(app, release).initial('cart') as { errors: LimitTestState | null };
+    expect(state.errors?.alpha).toBeCloseTo(0.01 / 4, 12);
+    expect(state.errors?.promotionAlpha).toBe(0.01);
   });
 
   it('rolls back a canary whose p99 breaches the latency limit', () => {
