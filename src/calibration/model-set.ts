@@ -219,6 +219,8 @@ function coldRange(
 }
 /** A service's adaptive calibration starts from its own held-out scores once it has this many. */
 const OWN_SCORES_FROM = 50;
+/** Held-out scores kept per metric for services without their own (an ACI window's worth). */
+const HELD_OUT_KEPT = 500;
 /** Past scores kept per metric for the cold start's conformal rule. */
 const COLD_SCORES_KEPT = 2_000;
 
@@ -235,6 +237,8 @@ export class CalibratedRanges {
   /** Per metric, the time of the last row its model was fitted to: later rows are out of sample. */
   private readonly fittedTo = new Map<ModelMetric, number>();
   private readonly aci = new Map<string, SidedConformal>();
+  /** Per metric, the held-out scores of every service since its model's fitted span, oldest first. */
+  private readonly heldOut = new Map<ModelMetric, { below: number[]; above: number[] }>();
   private readonly coldScores = new Map<ModelMetric, number[]>();
   /** What production showed each service lately (the recent-record features). */
   private readonly memory = new RecentResiduals();
@@ -258,7 +262,10 @@ export class CalibratedRanges {
    * calibration with its own scores where there are enough: those of the windows after its
    * model's fitted span (held out from fitting, so as honest as the calibration rows). Without
    * them a service starts from the calibration scores of every service, whose scale may be
-   * another's: a quiet service's error rate would be given a noisy one's widening.
+   * another's (a quiet service's error rate would be given a noisy one's widening), followed by
+   * the held-out scores of every service: the latest evidence of how the model does. A model
+   * trained on little data can cover its calibration rows and miss a third of the windows after
+   * them; its ranges then start as wide as those misses say, not as its calibration alone says.
    */
   remember(rows: readonly ModelRow[]): void {
     this.memory.addAll([...rows].sort((a, b) => a.at - b.at));
@@ -277,7 +284,15 @@ export class CalibratedRanges {
         entry.below.push(scores.below);
         entry.above.push(scores.above);
         own.set(key, entry);
+        const pooled = this.heldOut.get(metric) ?? { below: [], above: [] };
+        pooled.below.push(scores.below);
+        pooled.above.push(scores.above);
+        this.heldOut.set(metric, pooled);
       }
+    }
+    for (const pooled of this.heldOut.values()) {
+      pooled.below.splice(0, Math.max(0, pooled.below.length - HELD_OUT_KEPT));
+      pooled.above.splice(0, Math.max(0, pooled.above.length - HELD_OUT_KEPT));
     }
     for (const [key, { model, below, above }] of own) {
       if (this.aci.has(key) || below.length < OWN_SCORES_FROM) continue;
@@ -376,7 +391,15 @@ export class CalibratedRanges {
     const key = calibrationKey(service, metric);
     let aci = this.aci.get(key);
     if (aci === undefined) {
-      aci = SidedConformal.create({ alpha: model.alpha, initialScores: model.scores });
+      const heldOut = this.heldOut.get(metric);
+      const initialScores =
+        heldOut === undefined
+          ? model.scores
+          : {
+              below: [...model.scores.below, ...heldOut.below],
+              above: [...model.scores.above, ...heldOut.above],
+            };
+      aci = SidedConformal.create({ alpha: model.alpha, initialScores });
       this.aci.set(key, aci);
     }
     return aci;
