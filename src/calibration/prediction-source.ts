@@ -11,12 +11,18 @@ export interface ModelPredictionOptions {
   readonly minCanaryRequests?: number;
 }
 
+/** A window's p99 above the high end of its central 90% range: 5% of windows when calibrated. */
+const WINDOW_TAIL = 0.05;
+
 /**
  * The canary's predicted latency range for a window, from the model: the simulator at the
  * canary's load in that window, with the stable revision's profile measured just before (what the
  * release is expected to look like unless it changed something), corrected and calibrated by the
- * current model (or its cold-start rule). The harmful edge is the high end of the 90% range of p99;
- * YELLOW asks whether significantly more than 1% of the canary's requests lie beyond it.
+ * current model (or its cold-start rule). The harmful edge is the high end of the 90% range of p99,
+ * which a calibrated range leaves a window's p99 above 5% of the time: YELLOW asks whether
+ * significantly more of the canary's windows have their p99 beyond it. (Not its requests: the
+ * range is of a window's p99, which in a window of 25 requests is about its slowest, and a model
+ * a little narrow in its tail would put several requests of each missed window past the edge.)
  */
 export class ModelPredictionSource implements PredictionSource {
   private readonly provider: MetricsProvider;
@@ -58,6 +64,6 @@ export class ModelPredictionSource implements PredictionSource {
     if (row === null || simulated === null)
       return this.fallback?.predict(service, stable, canary, from, to) ?? null;
     const range = this.ranges().range('latencyP99Ms', simulated, row.features, service.name);
-    return { latencyHighMs: range.high, nominalTail: 0.01 };
+    return { latencyHighMs: range.high, nominalTail: WINDOW_TAIL, per: 'window' };
   }
 }

@@ -99,7 +99,7 @@ describe('the model service', () => {
         clock.now() - 10_000,
         clock.now(),
       );
-      expect(edge?.nominalTail).toBe(0.01);
+      expect(edge).toMatchObject({ nominalTail: 0.05, per: 'window' });
       expect(edge?.latencyHighMs).toBeGreaterThan(first?.simulated.latencyP99Ms ?? 0);
     } finally {
       await store.close();

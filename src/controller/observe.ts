@@ -50,6 +50,7 @@ export async function observeTrack(
         : {
             latencyHighMs: range.latencyHighMs,
             nominalTail: range.nominalTail,
+            ...(range.per === undefined ? {} : { per: range.per }),
             above: (
               await sources.provider.exceedances({
                 service: service.name,

@@ -306,6 +306,47 @@ describe('sequential analysis through the decision core', () => {
     expect(warm.deviations.map((d) => d.test)).toEqual(['predicted-range']);
   });
 
+  it("judges a range of the window's p99 by windows: a missed window now and then is no deviation", () => {
+    const analysis = sequentialAnalysis(app, release);
+    const window = (i: number, p99: number, above: number): Observation => ({
+      service: 'cart',
+      from: i * 1_000,
+      to: (i + 1) * 1_000,
+      weight: 5_000,
+      canary: { requests: 25, errors: 0, slow: 0, latencyP99Ms: p99, cpuCores: null, cpuCapacity: null },
+      stable: { requests: 25, errors: 0, slow: 0, latencyP99Ms: 10, cpuCores: null, cpuCapacity: null },
+      crashLoop: false,
+      risk: null,
+      predicted: { latencyHighMs: 15, nominalTail: 0.05, per: 'window', above },
+    });
+    const firstYellow = (p99At: (i: number) => number, above: number): number | null => {
+      let state = analysis.initial('cart');
+      for (let i = 0; i < 200; i++) {
+        const result = analysis.update(state, window(i, p99At(i), p99At(i) > 15 ? above : 0));
+        if (result.deviations.length > 0) return i;
+        state = result.state;
+      }
+      return null;
+    };
+    // One window in ten past the edge, with 3 of its 25 requests past it: 1.2% of all requests, more
+    // than the 1% a request-level edge would allow, but 10% of windows is no evidence against 5%
+    // within 200 windows at this level.
+    expect(firstYellow((i) => (i % 10 === 9 ? 20 : 12), 3)).toBeNull();
+    // Every window past it: YELLOW within a few windows of warming up.
+    const yellow = firstYellow(() => 20, 25);
+    expect(yellow).not.toBeNull();
+    expect(yellow).toBeLessThanOrEqual(6);
+    let state = analysis.initial('cart');
+    let last = analysis.update(state, window(0, 20, 25));
+    for (let i = 1; i <= 6; i++) {
+      state = last.state;
+      last = analysis.update(state, window(i, 20, 25));
+    }
+    expect(last.deviations[0]?.message).toMatch(
+      /^\d+ of \d+ canary windows with a p99 above the predicted 15\.0 ms/,
+    );
+  });
+
   it('says which rollback test is nearest its threshold, and how far it has come', () => {
     const analysis = sequentialAnalysis(app, release);
     const at = (canaryErrors: number, from: number, state: unknown) =>

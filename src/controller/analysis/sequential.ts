@@ -301,7 +301,10 @@ export function sequentialAnalysis(app: ApplicationConfig, release: ReleaseConfi
         const rate = deviation.trials === 0 ? 0 : deviation.events / deviation.trials;
         deviations.push({
           test: 'predicted-range',
-          message: `${pct(rate)} of canary requests slower than the predicted ${o.predicted.latencyHighMs.toFixed(1)} ms (expected ≤ ${pct(o.predicted.nominalTail)})`,
+          message:
+            o.predicted.per === 'window'
+              ? `${deviation.events} of ${deviation.trials} canary windows with a p99 above the predicted ${o.predicted.latencyHighMs.toFixed(1)} ms (expected ≤ ${pct(o.predicted.nominalTail)} of windows)`
+              : `${pct(rate)} of canary requests slower than the predicted ${o.predicted.latencyHighMs.toFixed(1)} ms (expected ≤ ${pct(o.predicted.nominalTail)})`,
           evidence: Math.exp(limitEvidence(deviation).logEBreach),
         });
       }
@@ -427,15 +430,22 @@ function splitThreshold(o: Observation): string {
 }
 
 /**
- * YELLOW test: the share of canary requests above the predicted latency edge, against the share the
- * prediction allows. Once it fires it stays until a window looks normal again; then it restarts
- * fresh, so a later deviation is judged on new evidence.
+ * YELLOW test: the share of canary requests above the predicted latency edge — or, for a range of
+ * the window's p99 (`per: 'window'`), the share of windows whose p99 is above it — against the
+ * share the prediction allows. Once it fires it stays until a window looks normal again; then it
+ * restarts fresh, so a later deviation is judged on new evidence.
  */
 function updateDeviation(state: LimitTestState | null, o: Observation, alpha: number): LimitTestState | null {
   const p = o.predicted;
   const canary = o.canary;
   if (p === null || canary === null || canary.requests === 0) return state;
   const current = state ?? initialLimitTest({ limit: p.nominalTail, alpha });
+  if (p.per === 'window') {
+    if (canary.latencyP99Ms === null) return current;
+    const beyond = canary.latencyP99Ms > p.latencyHighMs ? 1 : 0;
+    if (current.breachedAfter !== null && beyond === 0) return null;
+    return updateLimitTest(current, { trials: 1, events: beyond });
+  }
   if (current.breachedAfter !== null && p.above / canary.requests <= 2 * p.nominalTail) return null;
   return updateLimitTest(current, { trials: canary.requests, events: Math.min(p.above, canary.requests) });
 }

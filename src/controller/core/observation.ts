@@ -55,6 +55,8 @@ export interface Observation {
     readonly latencyHighMs: number;
     readonly above: number;
     readonly nominalTail: number;
+    /** How nominalTail is meant (PredictedRange.per); absent: per request. */
+    readonly per?: 'request' | 'window';
   } | null;
   /**
    * The table the latency comparison with the stable needs: the stable's requests slower than a

@@ -9,8 +9,13 @@ import type { MetricsProvider } from '../../metrics/provider.js';
 export interface PredictedRange {
   /** The harmful edge of the predicted range of the canary's latency in this window. */
   readonly latencyHighMs: number;
-  /** The share of requests expected above that edge when the prediction holds. */
+  /**
+   * What the prediction allows above that edge: per request (the default), the share of requests;
+   * per window, the probability that a window's p99 lies above it (the edge is the high end of a
+   * calibrated range of the window's p99).
+   */
   readonly nominalTail: number;
+  readonly per?: 'request' | 'window';
 }
 
 export interface PredictionSource {
