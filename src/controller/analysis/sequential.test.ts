@@ -5,7 +5,7 @@ import type { Random } from '../../core/random.js';
 import type { LimitTestState } from '../../stats/bernoulli.js';
 import { sampleBinomial, sampleNormal } from '../../stats/simulate.js';
 import { weightApplied, promotionApplied } from '../core/commands.js';
-import type { LogLatencyMoments, Observation } from '../core/observation.js';
+import type { LogLatencyMoments, Observation, RevisionWindow } from '../core/observation.js';
 import type { Step } from '../core/release.js';
 import { createRelease, releasePhase } from '../core/release.js';
 import { tick } from '../core/tick.js';
@@ -36,6 +36,18 @@ const release: ReleaseConfig = {
   mitigations: [],
   source: 'r.yaml',
 };
+
+/** A revision's window: `requests` served, no errors or slow ones, p99 90 ms, no CPU figure. */
+function served(requests: number, more: Partial<RevisionWindow> = {}): RevisionWindow {
+  return { requests, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null, ...more };
+}
+
+/** A window of cart without crash loop, risk or prediction, unless given. */
+function cartWindow(
+  o: Pick<Observation, 'from' | 'to' | 'weight' | 'canary' | 'stable'> & Partial<Observation>,
+): Observation {
+  return { service: 'cart', crashLoop: false, risk: null, predicted: null, ...o };
+}
 
 function fail(): never {
   throw new Error('missing window');
@@ -193,17 +205,13 @@ describe('sequential analysis through the decision core', () => {
 
   it('compares latency on the log scale when the metrics have moments, else on the split', () => {
     const analysis = sequentialAnalysis(app, release);
-    const base: Observation = {
-      service: 'cart',
+    const base = cartWindow({
       from: 0,
       to: 10_000,
       weight: 500,
-      canary: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
-      stable: { requests: 950, errors: 5, slow: 2, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
-      crashLoop: false,
-      risk: null,
-      predicted: null,
-    };
+      canary: served(50),
+      stable: served(950, { errors: 5, slow: 2 }),
+    });
     const kind = (state: unknown): unknown =>
       (state as { latencyRegression: { kind: string } | null }).latencyRegression?.kind ?? null;
     // Neither: no comparison yet (and the canary's first 20 requests warm it up).
@@ -287,17 +295,15 @@ describe('sequential analysis through the decision core', () => {
 
   it('compares a fresh canary with its predicted range (YELLOW) only once it is warm', () => {
     const analysis = sequentialAnalysis(app, release);
-    const window = (from: number, requests: number, above: number): Observation => ({
-      service: 'cart',
-      from,
-      to: from + 1_000,
-      weight: 1_000,
-      canary: { requests, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
-      stable: { requests: 90, errors: 0, slow: 0, latencyP99Ms: 90, cpuCores: null, cpuCapacity: null },
-      crashLoop: false,
-      risk: null,
-      predicted: { latencyHighMs: 60, nominalTail: 0.01, above },
-    });
+    const window = (from: number, requests: number, above: number): Observation =>
+      cartWindow({
+        from,
+        to: from + 1_000,
+        weight: 1_000,
+        canary: served(requests),
+        stable: served(90),
+        predicted: { latencyHighMs: 60, nominalTail: 0.01, above },
+      });
     // Its first 20 requests all slower than the predicted edge: not a deviation, it is warming up.
     const cold = analysis.update(analysis.initial('cart'), window(0, 20, 20));
     expect(cold.deviations).toEqual([]);
@@ -308,17 +314,15 @@ describe('sequential analysis through the decision core', () => {
 
   it("judges a range of the window's p99 by windows: a missed window now and then is no deviation", () => {
     const analysis = sequentialAnalysis(app, release);
-    const window = (i: number, p99: number, above: number): Observation => ({
-      service: 'cart',
-      from: i * 1_000,
-      to: (i + 1) * 1_000,
-      weight: 5_000,
-      canary: { requests: 25, errors: 0, slow: 0, latencyP99Ms: p99, cpuCores: null, cpuCapacity: null },
-      stable: { requests: 25, errors: 0, slow: 0, latencyP99Ms: 10, cpuCores: null, cpuCapacity: null },
-      crashLoop: false,
-      risk: null,
-      predicted: { latencyHighMs: 15, nominalTail: 0.05, per: 'window', above },
-    });
+    const window = (i: number, p99: number, above: number): Observation =>
+      cartWindow({
+        from: i * 1_000,
+        to: (i + 1) * 1_000,
+        weight: 5_000,
+        canary: served(25, { latencyP99Ms: p99 }),
+        stable: served(25, { latencyP99Ms: 10 }),
+        predicted: { latencyHighMs: 15, nominalTail: 0.05, per: 'window', above },
+      });
     const firstYellow = (p99At: (i: number) => number, above: number): number | null => {
       let state = analysis.initial('cart');
       for (let i = 0; i < 200; i++) {
@@ -425,31 +429,14 @@ describe('sequential analysis through the decision core', () => {
   }, 60_000);
 
   it("clears a canary's errors by the comparison, or by a rate shown under three quarters of the limit", () => {
-    const observe = (canaryErrors: number, stableErrors: number): Observation => ({
-      service: 'cart',
-      from: 0,
-      to: 10_000,
-      weight: 5_000,
-      canary: {
-        requests: 500,
-        errors: canaryErrors,
-        slow: 0,
-        latencyP99Ms: 5,
-        cpuCores: null,
-        cpuCapacity: null,
-      },
-      stable: {
-        requests: 500,
-        errors: stableErrors,
-        slow: 0,
-        latencyP99Ms: 5,
-        cpuCores: null,
-        cpuCapacity: null,
-      },
-      crashLoop: false,
-      risk: null,
-      predicted: null,
-    });
+    const observe = (canaryErrors: number, stableErrors: number): Observation =>
+      cartWindow({
+        from: 0,
+        to: 10_000,
+        weight: 5_000,
+        canary: served(500, { errors: canaryErrors, latencyP99Ms: 5 }),
+        stable: served(500, { errors: stableErrors, latencyP99Ms: 5 }),
+      });
     const windowsUntilClear = (
       a: ReturnType<typeof sequentialAnalysis>,
       canaryErrors: number,
@@ -484,17 +471,13 @@ describe('sequential analysis through the decision core', () => {
   });
 
   it("takes promotion evidence at the service's share of α, rollback evidence at one test's", () => {
-    const clean: Observation = {
-      service: 'cart',
+    const clean = cartWindow({
       from: 0,
       to: 10_000,
       weight: 5_000,
-      canary: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores: null, cpuCapacity: null },
-      stable: { requests: 50, errors: 0, slow: 0, latencyP99Ms: 5, cpuCores: null, cpuCapacity: null },
-      crashLoop: false,
-      risk: null,
-      predicted: null,
-    };
+      canary: served(50, { latencyP99Ms: 5 }),
+      stable: served(50, { latencyP99Ms: 5 }),
+    });
     const requestsUntilWithin = (a: ReturnType<typeof sequentialAnalysis>): number => {
       let state = a.initial('cart');
       for (let i = 1; i <= 400; i++) {
