@@ -13,6 +13,8 @@ export interface ModelPredictionOptions {
 
 /** A window's p99 above the high end of its central 90% range: 5% of windows when calibrated. */
 const WINDOW_TAIL = 0.05;
+/** Canaries whose first window is remembered (a bound; forgetting only makes an age start over). */
+const MAX_TRACKED = 1_000;
 
 /**
  * The canary's predicted latency range for a window, from the model: the simulator at the
@@ -29,6 +31,8 @@ export class ModelPredictionSource implements PredictionSource {
   private readonly ranges: () => CalibratedRanges;
   private readonly fallback: PredictionSource | null;
   private readonly options: Required<ModelPredictionOptions>;
+  /** When each service × canary was first predicted: its age, as the training rows count it. */
+  private readonly firstSeen = new Map<string, number>();
 
   constructor(
     provider: MetricsProvider,
@@ -58,12 +62,27 @@ export class ModelPredictionSource implements PredictionSource {
         to: from,
       }),
     ]);
+    const ranges = this.ranges();
+    const key = `${service.name}\u0000${canary}`;
+    if (!this.firstSeen.has(key)) {
+      if (this.firstSeen.size >= MAX_TRACKED) this.firstSeen.clear();
+      this.firstSeen.set(key, from);
+    }
+    // The row the model would have made of this window: the same features as a training row,
+    // including what production showed lately (the canary's own windows once it has a few, else
+    // its service's). A row without them sits where no training row does, and the trees answer
+    // such a row with whatever leaf it falls into.
     const row =
-      window.requests < this.options.minCanaryRequests ? null : windowRow(service, canary, window, before);
+      window.requests < this.options.minCanaryRequests
+        ? null
+        : windowRow(service, canary, window, before, {
+            revisionAgeHours: (from - (this.firstSeen.get(key) ?? from)) / 3_600_000,
+            recent: ranges.recent(service.name, canary, from),
+          });
     const simulated = row?.simulated.latencyP99Ms ?? null;
     if (row === null || simulated === null)
       return this.fallback?.predict(service, stable, canary, from, to) ?? null;
-    const range = this.ranges().range('latencyP99Ms', simulated, row.features, service.name);
+    const range = ranges.range('latencyP99Ms', simulated, row.features, service.name);
     return { latencyHighMs: range.high, nominalTail: WINDOW_TAIL, per: 'window' };
   }
 }
