@@ -53,6 +53,17 @@ describe('augur demo --once --json', () => {
     const run = await augur(['demo', '--once', '--json'], 360_000);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as DemoSummary;
+    // What each release took, in the test's log: a run near the three minutes says where they went.
+    const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+    console.log(
+      `the demo took ${seconds(summary.durationMs)}; decided in: ${summary.releases
+        .flatMap((r) =>
+          r.services.map((x) => `${r.release}/${x.service} ${x.outcome} ${seconds(x.timeToDecisionMs)}`),
+        )
+        .join(', ')}`,
+    );
+    const pauses = run.stderr.split('\n').filter((line) => /YELLOW|resuming/.test(line));
+    if (pauses.length > 0) console.log(pauses.join('\n'));
     expect(summary.asExpected).toBe(true);
     const [good, slow, bad, pair] = summary.releases;
     expect(good).toMatchObject({ release: 'cart-v2', outcome: 'promoted', tierReached: 100 });
